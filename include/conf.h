@@ -1,0 +1,164 @@
+/*
+ * conf.h - postern.conf: schema, loading, validation and display.
+ *
+ * The file is parsed with libconfuse; nothing outside conf.c sees a cfg_t.
+ * conf_load() fills a plain struct conf with defaults applied and every
+ * value validated. Every problem is reported as "FILE:LINE: message" (the
+ * line of the offending option where libconfuse knows it) through
+ * log_warn(), and the load fails with EX_CONFIG. Secrets never live in the
+ * configuration: it may only name a password file or a command whose
+ * output is the secret; a "password" option is refused with that advice.
+ *
+ * Ownership: conf_load() returns a heap object the caller frees with
+ * conf_free(). All strings inside belong to it.
+ */
+#ifndef POSTERN_CONF_H
+#define POSTERN_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* How a port is secured on the wire. */
+enum conf_security {
+	CONF_SEC_STARTTLS,	/* plaintext greeting, then STARTTLS */
+	CONF_SEC_TLS,		/* implicit TLS from the first byte (465) */
+	CONF_SEC_PLAIN,		/* no TLS; only with tls = none */
+};
+
+/* What the TLS layer demands of the server. */
+enum conf_tls_policy {
+	CONF_TLS_VERIFY,	/* TLS with certificate and host name checks */
+	CONF_TLS_ENCRYPT,	/* TLS required, certificate not verified */
+	CONF_TLS_NONE,		/* plaintext allowed (internal relays only) */
+};
+
+struct conf_port {
+	unsigned port;			/* 1..65535 */
+	enum conf_security security;
+};
+
+struct conf_smarthost {
+	char *host;			/* section title: name to connect to */
+	char *tls_verify_name;		/* name checked in the certificate; NULL = host */
+	bool port_auto;			/* port = auto: built-in candidate list */
+	struct conf_port *ports;	/* candidates in preference order; for
+					 * port = auto the built-in list:
+					 * 465/tls, 587/starttls, and
+					 * 25/starttls if allow_port_25 */
+	size_t nports;
+	bool allow_port_25;
+	enum conf_tls_policy tls;
+	char *tls_min_version;		/* "TLSv1.2" or "TLSv1.3" */
+	char *tls_ca_file;		/* NULL = system store */
+	char *tls_ca_dir;
+	char **tls_fingerprints;	/* "sha256:HEX" of the certificate;
+					 * HEX is 64 lowercase digits, no colons */
+	size_t ntls_fingerprints;
+	char **tls_pubkey_pins;		/* same form, of the SubjectPublicKeyInfo */
+	size_t ntls_pubkey_pins;
+	char *tls_client_cert;
+	char *tls_client_key;
+	char *username;			/* NULL = no AUTH */
+	char *password_file;		/* secret: read by the worker only */
+	char *password_command;		/* its stdout is the password */
+	char *oauth_token_command;	/* run per connection for XOAUTH2/OAUTHBEARER */
+	char **auth_mechanisms;		/* upper case; empty = strongest offered */
+	size_t nauth_mechanisms;
+	bool auth_allow_plaintext;	/* AUTH without TLS: loopback hosts only */
+	uint64_t connect_timeout_ms;
+	uint64_t greeting_timeout_ms;
+	uint64_t command_timeout_ms;
+	uint64_t data_block_timeout_ms;
+	uint64_t data_done_timeout_ms;
+	uint64_t port_stagger_ms;	/* RFC 8305 style start delay between candidates */
+	uint64_t port_cache_ttl_ms;	/* how long a winning port is remembered */
+};
+
+struct conf_alias {
+	char *name;			/* local name, e.g. "root" */
+	char **targets;			/* addresses or other local names */
+	size_t ntargets;
+};
+
+enum conf_log_target { CONF_LOG_SYSLOG, CONF_LOG_STDERR };
+
+struct conf {
+	char *path;			/* file this was loaded from */
+	char *hostname;			/* never NULL after load */
+	char *domain;			/* for unqualified addresses; never NULL */
+
+	struct conf_smarthost *smarthosts;	/* tried in order: failover */
+	size_t nsmarthosts;
+
+	char *aliases_file;		/* /etc/aliases format; NULL = none
+					 * (aliases_file = ""); may not exist */
+	struct conf_alias *aliases;
+	size_t naliases;
+
+	struct {
+		char *masquerade_domain;	/* NULL = no masquerading */
+		char **masquerade_exceptions;	/* local users not rewritten */
+		size_t nmasquerade_exceptions;
+		char *envelope_sender;		/* force this sender; NULL = keep */
+		bool rewrite_header_from;	/* apply rewriting to From: too */
+	} sender;
+
+	struct {
+		uint64_t lifetime_ms;
+		uint64_t min_backoff_ms;
+		uint64_t max_backoff_ms;
+		uint64_t delay_warning_ms;	/* 0 = no delay warnings */
+		uint64_t idle_timeout_ms;	/* close an idle reused session */
+		uint64_t rescan_interval_ms;	/* safety-net rescan of incoming */
+		unsigned concurrency;		/* SMTP sessions at once */
+		uint64_t max_message_size;	/* bytes; 0 = unlimited */
+	} queue;
+
+	struct {
+		enum conf_log_target target;
+		bool debug;
+	} log;
+};
+
+/*
+ * conf_load - read and validate path. On success stores a new struct conf
+ * in *out and returns 0. On failure logs each problem as "PATH:LINE: ..."
+ * and returns EX_CONFIG (or EX_NOINPUT when the file cannot be opened).
+ */
+int conf_load(const char *path, struct conf **out);
+void conf_free(struct conf *conf);
+
+/*
+ * conf_print - write the effective configuration, defaults included, in
+ * postern.conf syntax and a fixed order; the output loads again with
+ * conf_load(). Secrets are never printed: a password file is shown by its
+ * path, and password_command and oauth_token_command by their program
+ * name with every argument replaced by "********" (a command line may
+ * carry a token). Unset options appear as "# name: not set" comments.
+ */
+void conf_print(const struct conf *conf, FILE *out);
+
+/*
+ * conf_check_secret_files - write one "warning: ..." line to out for each
+ * problem with the files the worker will use, naming the file and, where
+ * one applies, the fix:
+ *   - password_file and tls_client_key: missing, or readable or writable
+ *     by other users, or writable by their group
+ *     ("warning: F is readable by other users (mode 0644); fix: chmod 0640 F");
+ *   - the program of password_command and oauth_token_command (an
+ *     absolute path, or looked up in PATH): missing, or writable by
+ *     anyone but its owner;
+ *   - tls_client_cert, tls_ca_file, tls_ca_dir: missing or of the wrong type.
+ * conf_load() checks none of this, because programs that never read these
+ * files load the same configuration. Returns the number of lines written.
+ */
+int conf_check_secret_files(const struct conf *conf, FILE *out);
+
+/* conf_security_name - "starttls", "tls" or "plain", as written after a port */
+const char *conf_security_name(enum conf_security security);
+/* conf_tls_policy_name - "verify", "encrypt" or "none" */
+const char *conf_tls_policy_name(enum conf_tls_policy policy);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * qrecord.h - the queue file format, shared by the front-end (encoder), the
+ * spool writer (which prepends the trusted lines) and the worker (decoder).
+ *
+ * A queue file is line-oriented text followed by the message bytes:
+ *
+ *   postern-queue 1          \
+ *   uid 1000                  | written by the spool writer only, from its
+ *   login alice               | own credentials and clock
+ *   arrival 1732380000       /
+ *   sender <alice@example.com>      envelope sender; "<>" = null sender
+ *   rcpt <bob@example.org>          one per recipient, in order
+ *   notify SUCCESS,FAILURE          optional, DSN NOTIFY for the rcpt above
+ *   orcpt rfc822;bob@example.org    optional, DSN ORCPT for the rcpt above
+ *   ret HDRS                        optional DSN RET (FULL or HDRS)
+ *   envid abc123                    optional DSN ENVID
+ *   body 8BITMIME                   optional (7BIT or 8BITMIME)
+ *   smtputf8 yes                    optional
+ *   message 1234                    the number of message bytes that follow
+ *   <1234 bytes: the message, LF line endings>
+ *   end                             trailer: the record is complete
+ *
+ * The front-end sends everything from "sender" to "end". No line may hold
+ * CR, LF or NUL; the message may hold anything. The decoder trusts
+ * nothing: every line is checked, duplicates and unknown keys are errors,
+ * and the length and trailer must match exactly.
+ */
+#ifndef POSTERN_QRECORD_H
+#define POSTERN_QRECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+#define QRECORD_MAGIC		"postern-queue 1"
+#define QRECORD_LINE_MAX	4096	/* one envelope line, newline included */
+#define QRECORD_RCPT_MAX	10000
+
+struct qrecord_rcpt {
+	char *address;		/* addr-spec without angle brackets */
+	char *notify;		/* NULL or "SUCCESS,FAILURE,DELAY" / "NEVER" */
+	char *orcpt;		/* NULL or "rfc822;addr" */
+};
+
+struct qrecord {
+	long uid;		/* -1 when not present (front-end part only) */
+	char *login;
+	int64_t arrival;	/* seconds since the epoch */
+	char *sender;		/* "" = null sender */
+	struct qrecord_rcpt *rcpts;
+	size_t nrcpts;
+	char *ret;		/* NULL, "FULL" or "HDRS" */
+	char *envid;
+	char *body;		/* NULL, "7BIT" or "8BITMIME" */
+	bool smtputf8;
+	const char *message;	/* points into the decoded buffer */
+	size_t message_len;
+};
+
+/* qrecord_add_rcpt - append a recipient; strings are copied */
+void qrecord_add_rcpt(struct qrecord *rec, const char *address,
+    const char *notify, const char *orcpt);
+
+/*
+ * qrecord_encode_envelope - append the front-end part ("sender" .. "end")
+ * for rec and the given message to out. Returns false, with a reason in
+ * err, if a field holds a character a line cannot carry.
+ */
+bool qrecord_encode_envelope(const struct qrecord *rec, const char *message,
+    size_t message_len, struct strbuf *out, struct strbuf *err);
+
+/*
+ * qrecord_decode - parse a whole queue file. With trusted_part true the
+ * writer's lines (magic, uid, login, arrival) are required first;
+ * otherwise they are forbidden. rec->message points into buf, which must
+ * outlive rec. Returns false with a reason in err on any defect, having
+ * freed whatever it allocated; on success the caller calls qrecord_free().
+ */
+bool qrecord_decode(const char *buf, size_t len, bool trusted_part,
+    struct qrecord *rec, struct strbuf *err);
+
+/* qrecord_free - release what qrecord_decode or qrecord_add_rcpt allocated */
+void qrecord_free(struct qrecord *rec);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * compose.c - envelope and header fix-ups for a submission (compose.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "compose.h"
+#include "header.h"
+#include "xalloc.h"
+
+/* compose_is_local_domain - this host's own name, a subdomain of the
+ * masquerade domain, or localhost */
+static bool
+compose_is_local_domain(const struct conf *conf, const char *domain)
+{
+	const char *m = conf->sender.masquerade_domain;
+	size_t dl = strlen(domain), ml = m ? strlen(m) : 0;
+
+	if (strcasecmp(domain, conf->hostname) == 0 ||
+	    strcasecmp(domain, "localhost") == 0)
+		return true;
+	return m && dl > ml && domain[dl - ml - 1] == '.' &&
+	    strcasecmp(domain + dl - ml, m) == 0;
+}
+
+/* compose_masquerade - rewrite a local sender to local@masquerade_domain */
+static char *
+compose_masquerade(const struct conf *conf, char *sender)
+{
+	const char *at = strrchr(sender, '@');
+	struct strbuf out = STRBUF_INIT;
+
+	if (conf->sender.masquerade_domain == NULL || at == NULL ||
+	    !compose_is_local_domain(conf, at + 1))
+		return sender;
+	for (size_t i = 0; i < conf->sender.nmasquerade_exceptions; i++)
+		if (strncasecmp(sender, conf->sender.masquerade_exceptions[i],
+		    (size_t)(at - sender)) == 0 &&
+		    conf->sender.masquerade_exceptions[i][at - sender] == '\0')
+			return sender;
+	strbuf_append(&out, sender, (size_t)(at - sender) + 1);
+	strbuf_puts(&out, conf->sender.masquerade_domain);
+	free(sender);
+	return strbuf_export(&out);
+}
+
+char *
+compose_envelope_sender(const char *given, const struct conf *conf,
+    const struct compose_identity *who, struct strbuf *err)
+{
+	char *sender = NULL;
+	struct strbuf full = STRBUF_INIT;
+
+	if (given == NULL) {
+		strbuf_printf(&full, "%s@%s", who->login, conf->domain);
+		sender = strbuf_export(&full);
+	} else if (addr_envelope_parse(given, strlen(given), ADDR_SENDER, &sender,
+	    err) != ADDR_OK) {
+		return NULL;
+	} else if (sender[0] != '\0' && strchr(sender, '@') == NULL) {
+		strbuf_printf(&full, "%s@%s", sender, conf->domain);
+		free(sender);
+		sender = strbuf_export(&full);
+	}
+	if (sender[0] == '\0')
+		return sender;	/* the null sender is never rewritten */
+	if (conf->sender.envelope_sender) {
+		free(sender);
+		return xstrdup(conf->sender.envelope_sender);
+	}
+	return compose_masquerade(conf, sender);
+}
+
+/* compose_has_rcpt - already listed (case-insensitive)? */
+static bool
+compose_has_rcpt(const struct qrecord *rec, const char *address)
+{
+	for (size_t i = 0; i < rec->nrcpts; i++)
+		if (strcasecmp(rec->rcpts[i].address, address) == 0)
+			return true;
+	return false;
+}
+
+/* compose_add_spec - expand one validated spec and append the results */
+static void
+compose_add_spec(const char *spec, const char *notify, const struct conf *conf,
+    const struct aliases *aliases, struct qrecord *rec)
+{
+	struct aliases_result result = { NULL, 0 };
+
+	aliases_expand(aliases, conf, spec, &result);
+	for (size_t i = 0; i < result.count; i++)
+		if (!compose_has_rcpt(rec, result.items[i]))
+			qrecord_add_rcpt(rec, result.items[i], notify, NULL);
+	aliases_result_free(&result);
+}
+
+int
+compose_add_recipient(const char *text, const char *notify,
+    const struct conf *conf, const struct aliases *aliases,
+    struct qrecord *rec, struct strbuf *err)
+{
+	char *spec;
+
+	if (addr_envelope_parse(text, strlen(text), ADDR_RECIPIENT, &spec, err)
+	    != ADDR_OK)
+		return EX_USAGE;
+	compose_add_spec(spec, notify, conf, aliases, rec);
+	free(spec);
+	return 0;
+}
+
+/* compose_add_list - a comma-separated list, each element validated */
+static int
+compose_add_list(const char *text, const char *what, const char *notify,
+    const struct conf *conf, const struct aliases *aliases,
+    struct qrecord *rec, struct strbuf *err)
+{
+	struct addr_list list = ADDR_LIST_INIT;
+	int status = 0;
+
+	if (addr_list_parse(&list, text, strlen(text), err) != ADDR_OK) {
+		struct strbuf why = STRBUF_INIT;
+
+		strbuf_printf(&why, "bad recipient %s \"%.200s\": %s", what, text,
+		    strbuf_cstr(err));
+		strbuf_reset(err);
+		strbuf_puts(err, strbuf_cstr(&why));
+		strbuf_free(&why);
+		return EX_USAGE;
+	}
+	for (size_t i = 0; i < list.count && status == 0; i++)
+		status = compose_add_recipient(list.items[i].spec, notify, conf,
+		    aliases, rec, err);
+	addr_list_free(&list);
+	return status;
+}
+
+/* compose_header_recipients - the -t recipients of the message */
+static int
+compose_header_recipients(const struct strbuf *message, const char *notify,
+    const struct conf *conf, const struct aliases *aliases,
+    struct qrecord *rec, struct strbuf *err)
+{
+	struct header_block hb = HEADER_BLOCK_INIT;
+	struct addr_list list = ADDR_LIST_INIT;
+	int status = 0;
+
+	if (header_parse(&hb, strbuf_cstr(message), message->len, err) != HEADER_OK)
+		return EX_DATAERR;
+	if (header_collect_recipients(&hb, &list, err) != HEADER_OK)
+		status = EX_DATAERR;
+	for (size_t i = 0; i < list.count && status == 0; i++)
+		if (compose_add_recipient(list.items[i].spec, notify, conf, aliases,
+		    rec, err) != 0)
+			status = EX_DATAERR;
+	addr_list_free(&list);
+	header_free(&hb);
+	return status;
+}
+
+/* compose_date - an RFC 5322 date in local time */
+static void
+compose_date(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* compose_message_id - "<time.pid.random@hostname>" */
+static void
+compose_message_id(const struct conf *conf, struct strbuf *out)
+{
+	uint32_t rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)clock();
+	strbuf_printf(out, "<%lld.%ld.%08x@%s>", (long long)time(NULL),
+	    (long)getpid(), (unsigned)rnd, conf->hostname);
+}
+
+/* compose_from - "Full Name <sender>", quoting the name when needed */
+static void
+compose_from(const char *name, const char *address, struct strbuf *out)
+{
+	bool plain = name && name[0] && strpbrk(name, "()<>[]:;@\\,.\"") == NULL;
+
+	if (name == NULL || name[0] == '\0') {
+		strbuf_puts(out, address);
+		return;
+	}
+	if (plain) {
+		strbuf_printf(out, "%s <%s>", name, address);
+		return;
+	}
+	strbuf_putc(out, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			strbuf_putc(out, '\\');
+		if ((unsigned char)*p >= 0x20)
+			strbuf_putc(out, *p);
+	}
+	strbuf_printf(out, "\" <%s>", address);
+}
+
+/* compose_add_missing - Date, Message-ID, From, To as needed */
+static int
+compose_add_missing(struct header_block *hb, const struct conf *conf,
+    const struct compose_identity *who, const char *full_name,
+    const char *sender, struct strbuf *err)
+{
+	struct strbuf v = STRBUF_INIT;
+	char date[64];
+	int bad = 0;
+
+	if (header_first(hb, "Date") == HEADER_NONE) {
+		compose_date(date, sizeof(date));
+		bad |= header_append(hb, "Date", date, err);
+	}
+	if (header_first(hb, "Message-ID") == HEADER_NONE) {
+		compose_message_id(conf, &v);
+		bad |= header_append(hb, "Message-ID", v.data, err);
+	}
+	if (header_first(hb, "From") == HEADER_NONE) {
+		strbuf_reset(&v);
+		compose_from(full_name ? full_name : who->gecos_name,
+		    sender[0] ? sender : "MAILER-DAEMON", &v);
+		bad |= header_append(hb, "From", v.data, err);
+	}
+	if (header_first(hb, "To") == HEADER_NONE &&
+	    header_first(hb, "Cc") == HEADER_NONE)
+		bad |= header_append(hb, "To", "undisclosed-recipients:;", err);
+	strbuf_free(&v);
+	return bad ? EX_DATAERR : 0;
+}
+
+int
+compose_fix_headers(const struct strbuf *message, const struct conf *conf,
+    const struct compose_identity *who, const char *full_name,
+    const char *sender, struct strbuf *out, struct strbuf *err)
+{
+	struct header_block hb = HEADER_BLOCK_INIT;
+	int status;
+
+	if (header_parse(&hb, strbuf_cstr(message), message->len, err) != HEADER_OK)
+		return EX_DATAERR;
+	header_remove(&hb, "Bcc");
+	header_remove(&hb, "Resent-Bcc");
+	status = compose_add_missing(&hb, conf, who, full_name, sender, err);
+	if (status == 0) {
+		header_write(&hb, out);
+		strbuf_append(out, strbuf_cstr(message) + hb.body_offset,
+		    message->len - hb.body_offset);
+	}
+	header_free(&hb);
+	return status;
+}
+
+/* compose_is_8bit - any byte with the high bit set? */
+static bool
+compose_is_8bit(const struct strbuf *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		if ((unsigned char)s->data[i] & 0x80)
+			return true;
+	return false;
+}
+
+/* compose_needs_smtputf8 - a non-ASCII envelope address? */
+static bool
+compose_needs_smtputf8(const struct qrecord *rec)
+{
+	for (const unsigned char *p = (const unsigned char *)rec->sender; *p; p++)
+		if (*p & 0x80)
+			return true;
+	for (size_t i = 0; i < rec->nrcpts; i++)
+		for (const unsigned char *p = (const unsigned char *)rec->rcpts[i].address; *p; p++)
+			if (*p & 0x80)
+				return true;
+	return false;
+}
+
+/* compose_dsn - copy the DSN options, upper-cased as on the wire */
+static void
+compose_dsn(const struct cmdline *cl, struct qrecord *rec)
+{
+	if (cl->dsn_ret) {
+		rec->ret = xstrdup(cl->dsn_ret);
+		for (char *p = rec->ret; *p; p++)
+			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	}
+	if (cl->dsn_envid)
+		rec->envid = xstrdup(cl->dsn_envid);
+}
+
+int
+compose_message(const struct cmdline *cl, const struct conf *conf,
+    const struct aliases *aliases, const struct compose_identity *who,
+    const struct strbuf *message, struct qrecord *rec, struct strbuf *out,
+    struct strbuf *err)
+{
+	char notify[64] = "";
+	int status = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->uid = -1;
+	if ((rec->sender = compose_envelope_sender(cl->sender, conf, who, err)) == NULL)
+		return EX_USAGE;
+	if (cl->dsn_notify) {
+		for (size_t i = 0; cl->dsn_notify[i] && i + 1 < sizeof(notify); i++)
+			notify[i] = (char)(cl->dsn_notify[i] >= 'a' && cl->dsn_notify[i] <= 'z' ?
+			    cl->dsn_notify[i] - 32 : cl->dsn_notify[i]);
+	}
+	for (size_t i = 0; i < cl->nrecipients && status == 0; i++)
+		status = compose_add_list(cl->recipients[i], "argument",
+		    notify[0] ? notify : NULL, conf, aliases, rec, err);
+	if (status == 0 && cl->extract_recipients)
+		status = compose_header_recipients(message, notify[0] ? notify : NULL,
+		    conf, aliases, rec, err);
+	if (status == 0 && rec->nrcpts == 0) {
+		strbuf_puts(err, "no recipients: give addresses as arguments, or use -t "
+		    "with To, Cc or Bcc headers");
+		status = EX_USAGE;
+	}
+	if (status == 0)
+		status = compose_fix_headers(message, conf, who, cl->full_name,
+		    rec->sender, out, err);
+	if (status != 0)
+		return status;
+	compose_dsn(cl, rec);
+	if (cl->body != CMDLINE_BODY_UNSET)
+		rec->body = xstrdup(cl->body == CMDLINE_BODY_8BITMIME ? "8BITMIME" : "7BIT");
+	else if (compose_is_8bit(out))
+		rec->body = xstrdup("8BITMIME");
+	rec->smtputf8 = compose_needs_smtputf8(rec);
+	return 0;
+}

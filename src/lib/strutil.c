@@ -1,0 +1,64 @@
+/*
+ * strutil.c - bounded string copies that report truncation.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "strutil.h"
+
+bool
+str_copy(char *dst, size_t size, const char *src)
+{
+	size_t len;
+
+	if (size == 0)
+		return false;
+	len = strnlen(src, size);
+	if (len == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return false;
+	}
+	memcpy(dst, src, len + 1);
+	return true;
+}
+
+bool
+str_concat(char *dst, size_t size, const char *src)
+{
+	size_t used = strnlen(dst, size);
+
+	if (used == size)
+		return false;
+	return str_copy(dst + used, size - used, src);
+}
+
+bool
+str_format(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (size == 0)
+		return false;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < size;
+}
+
+bool
+str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool
+str_equal_nocase(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}

@@ -1,0 +1,302 @@
+/*
+ * postern-drop.c - the set-gid spool writer: the only privileged code a
+ * local user reaches. Its one job is to write one new queue entry.
+ *
+ * It must never:
+ *   - trust its environment: variables are discarded, fds 0-2 are made
+ *     valid, and the spool path is compiled in whenever it runs set-id;
+ *   - let the caller choose the uid, login or arrival time in the entry:
+ *     it writes those lines itself, from its own credentials and clock;
+ *   - make a partial entry visible: it writes a temporary name that the
+ *     worker ignores, fsyncs, renames it to the queue ID without replacing
+ *     anything, and fsyncs the directory before it reports success;
+ *   - leave a temporary file behind on any failure or catchable signal.
+ *
+ * Input (stdin): the front-end part of a queue record, "sender" through
+ * "end" (qrecord.h). Only the framing is checked here: bounded lines
+ * without control characters, none of the writer's own keys, then exactly
+ * "message N", N bytes and "end\n". The worker validates the rest.
+ * Output: the queue ID on stdout. Exit: 0 stored durably, 65 bad input,
+ * 75 temporary failure (spool missing, permissions, disk full).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "paths.h"
+#include "qrecord.h"
+#include "strutil.h"
+
+#define DROP_MAX_INPUT	((uint64_t)2 << 30)	/* hard cap on one entry */
+#define DROP_ID_LEN	17			/* 8 + 5 + 4 hex digits */
+
+static int drop_dirfd = -1;
+static char drop_tmpname[DROP_ID_LEN + 2];	/* "t" + ID, set while it exists */
+
+/* drop_on_signal - remove the temporary file and leave (signal-safe) */
+static void
+drop_on_signal(int sig)
+{
+	(void)sig;
+	if (drop_tmpname[0] && drop_dirfd >= 0)
+		unlinkat(drop_dirfd, drop_tmpname, 0);
+	_exit(EX_TEMPFAIL);
+}
+
+/* drop_fail - remove the temporary file, report, exit with status */
+static _Noreturn void
+drop_fail(int status, const char *what)
+{
+	int saved = errno;
+
+	if (drop_tmpname[0] && drop_dirfd >= 0)
+		unlinkat(drop_dirfd, drop_tmpname, 0);
+	errno = saved;
+	if (status == EX_DATAERR)
+		log_fatal(status, "rejected input: %s", what);
+	log_sysfatal(status, "%s", what);
+}
+
+/* drop_open_std_fds - make fds 0-2 valid so no file we open becomes one */
+static void
+drop_open_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			_exit(EX_OSERR);
+}
+
+/* drop_sanitize - no environment, a known umask, no signals mid-write */
+static void
+drop_sanitize(void)
+{
+	struct sigaction sa;
+
+	clearenv();
+	umask(022);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = drop_on_signal;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* drop_make_id - time-ordered queue ID: seconds, microseconds, random */
+static void
+drop_make_id(char *id, size_t size)
+{
+	struct timeval tv;
+	uint16_t rnd = 0;
+
+	gettimeofday(&tv, NULL);
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint16_t)getpid();
+	str_format(id, size, "%08" PRIX32 "%05lX%04X", (uint32_t)tv.tv_sec,
+	    (unsigned long)tv.tv_usec, (unsigned)rnd);
+}
+
+/* drop_write - write all of buf or fail the whole drop */
+static void
+drop_write(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			drop_fail(EX_TEMPFAIL, "cannot write queue file");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* drop_trusted_header - the lines only the writer may write */
+static void
+drop_trusted_header(int fd)
+{
+	char buf[512];
+	struct passwd *pw = getpwuid(getuid());
+	char login[64];
+
+	if (pw && pw->pw_name[0] && strcspn(pw->pw_name, " \t\r\n") == strlen(pw->pw_name))
+		str_copy(login, sizeof(login), pw->pw_name);
+	else
+		str_format(login, sizeof(login), "#%ld", (long)getuid());
+	if (!str_format(buf, sizeof(buf), QRECORD_MAGIC "\nuid %ld\nlogin %s\narrival %lld\n",
+	    (long)getuid(), login, (long long)time(NULL)))
+		drop_fail(EX_SOFTWARE, "header too long");
+	drop_write(fd, buf, strlen(buf));
+}
+
+enum drop_line { DROP_LINE_BAD, DROP_LINE_ENVELOPE, DROP_LINE_MESSAGE };
+
+/* drop_check_line - classify one envelope line from the caller */
+static enum drop_line
+drop_check_line(const char *line, size_t len, uint64_t *message_len)
+{
+	static const char *const reserved[] = { "postern-queue ", "uid ",
+	    "login ", "arrival " };
+	char *endp;
+
+	if (len == 0)
+		return DROP_LINE_BAD;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return DROP_LINE_BAD;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (len >= strlen(reserved[i]) &&
+		    strncmp(line, reserved[i], strlen(reserved[i])) == 0)
+			return DROP_LINE_BAD;
+	if (len < 8 || strncmp(line, "message ", 8) != 0)
+		return DROP_LINE_ENVELOPE;
+	if (line[8] < '0' || line[8] > '9')
+		return DROP_LINE_BAD;
+	errno = 0;
+	*message_len = strtoull(line + 8, &endp, 10);	/* line is NUL-terminated */
+	if (errno != 0 || endp != line + len || *message_len > DROP_MAX_INPUT)
+		return DROP_LINE_BAD;
+	return DROP_LINE_MESSAGE;
+}
+
+/*
+ * drop_copy - copy stdin to fd while checking the framing. Envelope lines
+ * are collected one at a time (bounded); then exactly message_len bytes
+ * and "end\n" must follow, and then end of input.
+ */
+static void
+drop_copy(int fd)
+{
+	char line[QRECORD_LINE_MAX], buf[65536];
+	size_t linelen = 0;
+	uint64_t message_len = 0, body_left = 0, total = 0;
+	enum { ENVELOPE, BODY, TRAILER } state = ENVELOPE;
+	size_t trailer_seen = 0;
+	ssize_t n;
+
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			drop_fail(EX_TEMPFAIL, "cannot read input");
+		if ((total += (uint64_t)n) > DROP_MAX_INPUT + QRECORD_LINE_MAX * 100000ULL)
+			drop_fail(EX_DATAERR, "input too large");
+		drop_write(fd, buf, (size_t)n);
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+
+			if (state == BODY) {
+				size_t take = (size_t)(n - i) < body_left ?
+				    (size_t)(n - i) : (size_t)body_left;
+
+				body_left -= take;
+				i += (ssize_t)take - 1;
+				if (body_left == 0)
+					state = TRAILER;
+			} else if (state == TRAILER) {
+				if (trailer_seen >= 4 || c != "end\n"[trailer_seen++])
+					drop_fail(EX_DATAERR, "bad end marker");
+			} else if (c != '\n') {
+				if (linelen >= sizeof(line) - 1)
+					drop_fail(EX_DATAERR, "envelope line too long");
+				line[linelen++] = c;
+			} else {
+				line[linelen] = '\0';
+				switch (drop_check_line(line, linelen, &message_len)) {
+				case DROP_LINE_BAD:
+					drop_fail(EX_DATAERR, "malformed envelope line");
+				case DROP_LINE_MESSAGE:
+					body_left = message_len;
+					state = body_left ? BODY : TRAILER;
+					break;
+				case DROP_LINE_ENVELOPE:
+					break;
+				}
+				linelen = 0;
+			}
+		}
+	}
+	if (state != TRAILER || trailer_seen != 4)
+		drop_fail(EX_DATAERR, "input ended early (no complete record)");
+}
+
+/* drop_commit - make the entry durable, then give it its queue ID name */
+static void
+drop_commit(int fd, char *id, size_t idsize)
+{
+	if (fsync(fd) < 0)
+		drop_fail(EX_TEMPFAIL, "cannot fsync queue file");
+	if (close(fd) < 0)
+		drop_fail(EX_TEMPFAIL, "cannot close queue file");
+	for (int tries = 0; ; tries++) {
+		if (renameat2(drop_dirfd, drop_tmpname, drop_dirfd, id,
+		    RENAME_NOREPLACE) == 0)
+			break;
+		if (errno == EINVAL || errno == ENOSYS) {
+			/* No RENAME_NOREPLACE here; IDs hold a random part. */
+			if (renameat(drop_dirfd, drop_tmpname, drop_dirfd, id) == 0)
+				break;
+		}
+		if (errno != EEXIST || tries > 100)
+			drop_fail(EX_TEMPFAIL, "cannot rename queue file");
+		drop_make_id(id, idsize);
+	}
+	drop_tmpname[0] = '\0';
+	if (fsync(drop_dirfd) < 0)
+		log_sysfatal(EX_TEMPFAIL, "cannot fsync queue directory (queued as %s)", id);
+}
+
+int
+main(int argc, char **argv)
+{
+	char spool[4096], incoming[4200], id[DROP_ID_LEN + 1];
+	int fd;
+
+	drop_open_std_fds();
+	log_init("postern-drop", LOG_TO_STDERR);
+	/* The override is honoured only when not set-id (paths.c). */
+	if (!str_copy(spool, sizeof(spool), paths_spool_dir()) ||
+	    !str_format(incoming, sizeof(incoming), "%s/incoming", spool))
+		log_fatal(EX_SOFTWARE, "spool path too long");
+	drop_sanitize();
+	if (argc != 1 || argv[0] == NULL)
+		log_fatal(EX_USAGE, "usage: postern-drop < record (called by sendmail)");
+
+	drop_dirfd = open(incoming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (drop_dirfd < 0)
+		log_sysfatal(EX_TEMPFAIL, "cannot open queue directory %s", incoming);
+	drop_make_id(id, sizeof(id));
+	str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id);
+	fd = openat(drop_dirfd, drop_tmpname,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		drop_tmpname[0] = '\0';
+		log_sysfatal(EX_TEMPFAIL, "cannot create a file in %s", incoming);
+	}
+	drop_trusted_header(fd);
+	drop_copy(fd);
+	drop_commit(fd, id, sizeof(id));
+	if (printf("%s\n", id) < 0 || fflush(stdout) != 0)
+		log_sysfatal(EX_TEMPFAIL, "queued as %s, but cannot report it", id);
+	return EX_OK;
+}

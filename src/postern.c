@@ -1,0 +1,97 @@
+/*
+ * postern.c - the administrator's command: check the configuration, and
+ * (as later parts land) inspect and manage the queue and probe smarthosts.
+ *
+ * Usage: postern COMMAND [ARGS]. Each command is one small function;
+ * main() only dispatches. Exit statuses follow sysexits(3): 64 for a usage
+ * error, 78 for a configuration error, 69 for a command that is not
+ * implemented yet.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "conf.h"
+#include "log.h"
+#include "paths.h"
+
+struct postern_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* postern_check_config - validate postern.conf and print the effective one */
+static int
+postern_check_config(int argc, char **argv)
+{
+	struct conf *conf;
+	int status;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: postern check-config\n");
+		return EX_USAGE;
+	}
+	if ((status = conf_load(paths_config_file(), &conf)) != 0)
+		return status;
+	conf_print(conf, stdout);
+	conf_check_secret_files(conf, stdout);
+	conf_free(conf);
+	return EX_OK;
+}
+
+/* postern_not_yet - placeholder for commands whose subsystem is not built */
+static int
+postern_not_yet(int argc, char **argv)
+{
+	(void)argc;
+	log_warn("'%s' is not implemented yet", argv[0]);
+	return EX_UNAVAILABLE;
+}
+
+static const struct postern_command postern_commands[] = {
+	{ "check-config", postern_check_config,
+	  "validate postern.conf and print the effective configuration" },
+	{ "queue", postern_not_yet, "list the queue (as mailq)" },
+	{ "show", postern_not_yet, "show one queued message's envelope and headers" },
+	{ "flush", postern_not_yet, "ask the worker to try every queued message now" },
+	{ "retry", postern_not_yet, "retry one queued message now" },
+	{ "delete", postern_not_yet, "delete a queued message, or --all" },
+	{ "hold", postern_not_yet, "hold a queued message" },
+	{ "release", postern_not_yet, "release a held message" },
+	{ "status", postern_not_yet, "report worker and queue health" },
+	{ "probe", postern_not_yet, "test every candidate port of a smarthost" },
+};
+
+static void
+postern_usage(FILE *out)
+{
+	fprintf(out, "usage: postern COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(postern_commands) / sizeof(postern_commands[0]); i++)
+		fprintf(out, "  %-13s %s\n", postern_commands[i].name,
+		    postern_commands[i].summary);
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("postern", LOG_TO_STDERR);
+	if (argc < 2) {
+		postern_usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		postern_usage(stdout);
+		return EX_OK;
+	}
+	for (size_t i = 0; i < sizeof(postern_commands) / sizeof(postern_commands[0]); i++)
+		if (strcmp(argv[1], postern_commands[i].name) == 0)
+			return postern_commands[i].run(argc - 1, argv + 1);
+	log_warn("unknown command '%s'", argv[1]);
+	postern_usage(stderr);
+	return EX_USAGE;
+}

@@ -1,0 +1,145 @@
+/*
+ * test_qrecord.c - queue file encoding and strict decoding.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qrecord.h"
+
+#define TRUSTED "postern-queue 1\nuid 1000\nlogin alice\narrival 1700000000\n"
+
+static char *
+encode_sample(size_t *len)
+{
+	struct qrecord rec;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	const char *msg = "Subject: hi\n\nbody\n.\n..dots\nno newline";
+
+	memset(&rec, 0, sizeof(rec));
+	rec.sender = "alice@example.com";
+	qrecord_add_rcpt(&rec, "bob@example.org", "SUCCESS,FAILURE", "rfc822;bob@example.org");
+	qrecord_add_rcpt(&rec, "\"john doe\"@example.net", NULL, NULL);
+	rec.ret = "HDRS";
+	rec.envid = "env1";
+	rec.body = "8BITMIME";
+	strbuf_puts(&out, TRUSTED);
+	ck_assert(qrecord_encode_envelope(&rec, msg, strlen(msg), &out, &err));
+	rec.sender = NULL;
+	rec.ret = rec.envid = rec.body = NULL;
+	qrecord_free(&rec);
+	strbuf_free(&err);
+	*len = out.len;
+	return strbuf_export(&out);
+}
+
+START_TEST(round_trip)
+{
+	size_t len;
+	char *buf = encode_sample(&len);
+	struct qrecord rec;
+	struct strbuf err = STRBUF_INIT;
+
+	ck_assert_msg(qrecord_decode(buf, len, true, &rec, &err), "%s", strbuf_cstr(&err));
+	ck_assert_int_eq(rec.uid, 1000);
+	ck_assert_str_eq(rec.login, "alice");
+	ck_assert_int_eq(rec.arrival, 1700000000);
+	ck_assert_str_eq(rec.sender, "alice@example.com");
+	ck_assert_uint_eq(rec.nrcpts, 2);
+	ck_assert_str_eq(rec.rcpts[0].address, "bob@example.org");
+	ck_assert_str_eq(rec.rcpts[0].notify, "SUCCESS,FAILURE");
+	ck_assert_str_eq(rec.rcpts[0].orcpt, "rfc822;bob@example.org");
+	ck_assert_str_eq(rec.rcpts[1].address, "\"john doe\"@example.net");
+	ck_assert_ptr_null(rec.rcpts[1].notify);
+	ck_assert_str_eq(rec.ret, "HDRS");
+	ck_assert_str_eq(rec.body, "8BITMIME");
+	ck_assert_uint_eq(rec.message_len, strlen("Subject: hi\n\nbody\n.\n..dots\nno newline"));
+	ck_assert_int_eq(memcmp(rec.message, "Subject: hi\n", 12), 0);
+	qrecord_free(&rec);
+	/* Without the trusted part, the same bytes minus it decode too. */
+	ck_assert(qrecord_decode(buf + strlen(TRUSTED), len - strlen(TRUSTED), false, &rec, &err));
+	ck_assert_int_eq(rec.uid, -1);
+	qrecord_free(&rec);
+	strbuf_free(&err);
+	free(buf);
+}
+END_TEST
+
+static void
+reject(const char *text, bool trusted, const char *why)
+{
+	struct qrecord rec;
+	struct strbuf err = STRBUF_INIT;
+
+	ck_assert_msg(!qrecord_decode(text, strlen(text), trusted, &rec, &err),
+	    "accepted: %s", text);
+	ck_assert_msg(strstr(strbuf_cstr(&err), why) != NULL, "reason \"%s\" lacks \"%s\"",
+	    strbuf_cstr(&err), why);
+	strbuf_free(&err);
+}
+
+START_TEST(rejections)
+{
+	reject("sender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\n", true, "not a postern queue");
+	reject(TRUSTED "uid 0\nsender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\n", true, "unexpected \"uid\"");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 4\nabcend\n", true, "length");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\nmore", true, "length");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 3\nabc", true, "end marker");
+	reject(TRUSTED "sender <a@x>\nsender <c@x>\nrcpt <b@y>\nmessage 0\nend\n", true, "duplicate");
+	reject(TRUSTED "sender <a@x>\nmessage 0\nend\n", true, "recipients");
+	reject(TRUSTED "sender a@x\nrcpt <b@y>\nmessage 0\nend\n", true, "angle");
+	reject(TRUSTED "sender <a@x>\nnotify NEVER\nrcpt <b@y>\nmessage 0\nend\n", true, "before any rcpt");
+	reject(TRUSTED "sender <a@x>\nrcpt <b\ty>\nmessage 0\nend\n", true, "control");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbogus 1\nmessage 0\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage -1\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 99999999999999999999999\nend\n", true, "unexpected");
+	reject("postern-queue 1\nuid -5\nlogin a\narrival 1\n", true, "uid");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>", true, "truncated");
+}
+END_TEST
+
+START_TEST(null_sender_and_nul_line)
+{
+	const char rec_text[] = TRUSTED "sender <>\nrcpt <b@y>\nmessage 2\na\0end\n";
+	const char bad[] = TRUSTED "sender <a\0@x>\nrcpt <b@y>\nmessage 0\nend\n";
+	struct qrecord rec;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+
+	ck_assert(qrecord_decode(rec_text, sizeof(rec_text) - 1, true, &rec, &err));
+	ck_assert_str_eq(rec.sender, "");
+	ck_assert_uint_eq(rec.message_len, 2);
+	qrecord_free(&rec);
+	ck_assert(!qrecord_decode(bad, sizeof(bad) - 1, true, &rec, &err));
+	/* The encoder refuses values a line cannot carry. */
+	memset(&rec, 0, sizeof(rec));
+	rec.sender = "a@x\r\nRCPT TO:<evil@x>";
+	qrecord_add_rcpt(&rec, "b@y", NULL, NULL);
+	strbuf_reset(&err);
+	ck_assert(!qrecord_encode_envelope(&rec, "", 0, &out, &err));
+	rec.sender = NULL;
+	qrecord_free(&rec);
+	strbuf_free(&err);
+	strbuf_free(&out);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("qrecord");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, rejections);
+	tcase_add_test(tc, null_sender_and_nul_line);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
