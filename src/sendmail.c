@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "aliases.h"
+#include "bsmtp.h"
 #include "cmdline.h"
 #include "compose.h"
 #include "conf.h"
@@ -154,11 +155,15 @@ main(int argc, char **argv)
 		return status;
 	if (cl.mode == CMDLINE_ALIASES)
 		return sendmail_check_aliases(&cl, conf);
-	if (cl.mode != CMDLINE_DELIVER)
-		log_fatal(EX_UNAVAILABLE, "this mode (-bs, -bp or -q) is not implemented yet");
+	if (cl.mode == CMDLINE_LIST_QUEUE || cl.mode == CMDLINE_RUN_QUEUE)
+		log_fatal(EX_UNAVAILABLE, "queue listing (-bp, mailq) and queue runs (-q) "
+		    "are not implemented yet");
 	aliases_load(&aliases, conf, NULL, &problems);	/* newaliases reports them */
 	sendmail_identity(&who, login, sizeof(login), name, sizeof(name));
-	status = sendmail_deliver(&cl, conf, &aliases, &who);
+	if (cl.mode == CMDLINE_SMTP)
+		status = bsmtp_session(stdin, stdout, conf, &aliases, &who);
+	else
+		status = sendmail_deliver(&cl, conf, &aliases, &who);
 	aliases_free(&aliases);
 	strbuf_free(&problems);
 	conf_free(conf);

@@ -791,6 +791,21 @@ smtp_client_set_all(struct smtp_client *cl, struct smtp_txn *t,
 	}
 }
 
+/* smtp_client_reply_all - the current reply decides recipients' fate */
+static void
+smtp_client_reply_all(struct smtp_client *cl, struct smtp_txn *t,
+    bool only_accepted)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int code = cl->reply.code;
+
+	smtp_client_reply_text(cl, &sb);
+	smtp_client_set_all(cl, t, only_accepted, code / 100 == 2 ?
+	    SMTP_RCPT_SENT : code >= 500 ? SMTP_RCPT_PERM : SMTP_RCPT_TEMP,
+	    code, strbuf_cstr(&sb));
+	strbuf_free(&sb);
+}
+
 /* smtp_client_handle_reply - account for the reply to command i */
 static void
 smtp_client_handle_reply(struct smtp_client *cl, struct smtp_txn *t, size_t i,
@@ -804,8 +819,7 @@ smtp_client_handle_reply(struct smtp_client *cl, struct smtp_txn *t, size_t i,
 		if (code / 100 != 2) {
 			t->mail_failed = true;
 			smtp_client_reply_fail(cl, SMTP_PHASE_MAIL, "MAIL FROM", err);
-			smtp_client_set_all(cl, t, false, code >= 500 ?
-			    SMTP_RCPT_PERM : SMTP_RCPT_TEMP, code, err->text);
+			smtp_client_reply_all(cl, t, false);
 		}
 		return;
 	}
@@ -912,15 +926,11 @@ static enum smtp_fail
 smtp_client_data(struct smtp_client *cl, struct smtp_txn *t, const char *msg,
     size_t len, struct smtp_error *err)
 {
-	struct strbuf sb = STRBUF_INIT;
 	enum smtp_fail f;
-	int code;
 
 	if (cl->reply.code != 354) {
-		smtp_client_reply_fail(cl, SMTP_PHASE_DATA, "DATA", err);
-		smtp_client_set_all(cl, t, true, cl->reply.code >= 500 ?
-		    SMTP_RCPT_PERM : SMTP_RCPT_TEMP, cl->reply.code, err->text);
-		return err->fail;
+		smtp_client_reply_all(cl, t, true);
+		return smtp_client_reply_fail(cl, SMTP_PHASE_DATA, "DATA", err);
 	}
 	/* a server that answered 354 with no recipient gets an empty body */
 	f = smtp_client_body(cl, t->accepted ? msg : "", t->accepted ? len : 0,
@@ -928,18 +938,10 @@ smtp_client_data(struct smtp_client *cl, struct smtp_txn *t, const char *msg,
 	if (f != SMTP_OK)
 		return f;
 	cl->dirty = false;
-	code = cl->reply.code;
-	if (code / 100 == 2) {
-		smtp_client_reply_text(cl, &sb);
-		smtp_client_set_all(cl, t, true, SMTP_RCPT_SENT, code,
-		    strbuf_cstr(&sb));
-		strbuf_free(&sb);
+	smtp_client_reply_all(cl, t, true);
+	if (cl->reply.code / 100 == 2)
 		return SMTP_OK;
-	}
-	smtp_client_reply_fail(cl, SMTP_PHASE_BODY, "end of data", err);
-	smtp_client_set_all(cl, t, true, code >= 500 ? SMTP_RCPT_PERM :
-	    SMTP_RCPT_TEMP, code, err->text);
-	return err->fail;
+	return smtp_client_reply_fail(cl, SMTP_PHASE_BODY, "end of data", err);
 }
 
 /* smtp_client_precheck - limits known before any command is sent */

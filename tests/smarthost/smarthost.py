@@ -814,7 +814,7 @@ class TestSMTP(SMTP):
                 self._auth_ok(user, "CRAM-MD5")
                 return AuthResult(success=True, auth_data=user)
         self._auth_bad(user, "CRAM-MD5")
-        return AuthResult(success=False)
+        return AuthResult(success=False, handled=False)
 
     def _token_ok(self, user, auth):
         scheme, _, token = (auth or "").partition(" ")
@@ -848,7 +848,7 @@ class TestSMTP(SMTP):
         # The client answers the error challenge with an empty line.
         if await self.challenge_auth(error) is MISSING:
             return AuthResult(success=False, handled=True)
-        return AuthResult(success=False,
+        return AuthResult(success=False, handled=False,
                           message="535 5.7.8 Username and Password not "
                                   "accepted")
 
@@ -879,7 +879,7 @@ class TestSMTP(SMTP):
         # The client answers the error challenge with "\x01".
         if await self.challenge_auth(error) is MISSING:
             return AuthResult(success=False, handled=True)
-        return AuthResult(success=False,
+        return AuthResult(success=False, handled=False,
                           message="535 5.7.8 Authentication credentials "
                                   "invalid")
 

@@ -136,12 +136,12 @@ END_TEST
 
 START_TEST(limits)
 {
-	struct smtp_reply_limits lim = { 10, 20, 3 };
+	struct smtp_reply_limits lim = { 12, 20, 3 };
 	static const char *const longline[] = { "250 0123456789", NULL };
 	static const char *const many[] = { "250-a", "250-b", "250-c", "250 d",
 	    NULL };
-	static const char *const text[] = { "250-123456", "250-123456",
-	    "250 123456", NULL };
+	static const char *const text[] = { "250-1234567", "250-1234567",
+	    "250 1234567", NULL };
 	static const char *const ok[] = { "250-12345", "250 12345", NULL };
 	struct smtp_reply r;
 
