@@ -91,6 +91,14 @@ addr_is_label_char(unsigned char c)
 	    (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+/* addr_is_literal_char - what an IPv4, IPv6 or tagged address literal needs */
+static bool
+addr_is_literal_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '-';
+}
+
 /* addr_is_dot_atom - true if s[0..n) needs no quoting as a local part */
 static bool
 addr_is_dot_atom(const char *s, size_t n)
@@ -294,11 +302,11 @@ lex_literal(struct lex *lx)
 		}
 		if (c == ' ' || c == '\t')
 			continue;
-		if (c == '[' || c == '\\' || c >= 0x80)
-			return lex_error(lx, ADDR_E_SYNTAX,
-			    "invalid character in a domain literal");
 		if (c == 0 || addr_is_ctl(c))
 			return lex_bad_byte(lx, c);
+		if (!addr_is_literal_char(c))
+			return lex_error(lx, ADDR_E_SYNTAX,
+			    "invalid character in a domain literal");
 		strbuf_putc(sb, (char)c);
 	}
 	return lex_error(lx, ADDR_E_SYNTAX, "unterminated domain literal");
@@ -820,7 +828,7 @@ addr_domain_ok(const char *d)
 
 	if (n >= 2 && d[0] == '[' && d[n - 1] == ']') {
 		for (size_t i = 1; i + 1 < n; i++)
-			if (d[i] <= ' ' || d[i] >= 0x7f || strchr("[]\\", d[i]))
+			if (!addr_is_literal_char((unsigned char)d[i]))
 				return false;
 		return true;
 	}

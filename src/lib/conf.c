@@ -180,10 +180,14 @@ static const struct conf_duration_field conf_smarthost_durations[] = {
 
 #define CONF_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* port = auto: implicit TLS first (RFC 8314 prefers it), then submission. */
+/*
+ * port = auto, in order of preference: submission with STARTTLS, then
+ * implicit TLS (RFC 8314), then the common 2525 fallback with STARTTLS.
+ */
 static const struct conf_port conf_auto_ports[] = {
-	{ 465, CONF_SEC_TLS },
 	{ 587, CONF_SEC_STARTTLS },
+	{ 465, CONF_SEC_TLS },
+	{ 2525, CONF_SEC_STARTTLS },
 };
 static const struct conf_port conf_auto_port_25 = { 25, CONF_SEC_STARTTLS };
 
@@ -301,17 +305,13 @@ conf_line(const struct conf_loader *ld, cfg_t *sec, const char *name)
 	return conf_section_line(ld, sec);
 }
 
-/* conf_is_set - true if the file sets the option, even to an empty list */
+/* conf_list_written - true if the file assigns the list, even an empty one */
 static bool
-conf_is_set(const struct conf_loader *ld, cfg_t *sec, const char *name)
+conf_list_written(cfg_t *sec, const char *name)
 {
 	const cfg_opt_t *opt = cfg_getopt(sec, name);
 
-	for (size_t i = 0; opt != NULL && i < ld->nmarks; i++)
-		if (ld->marks[i].opt == opt)
-			return true;
-	return opt != NULL && (opt->flags & CFGF_LIST) &&
-	    (opt->flags & CFGF_MODIFIED);
+	return opt != NULL && (opt->flags & CFGF_MODIFIED);
 }
 
 static void
@@ -1045,7 +1045,7 @@ conf_build_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 	char why[CONF_MSG_MAX];
 	bool is_auto = false;
 
-	if (n == 0 && conf_is_set(ld, sec, "port"))
+	if (n == 0 && conf_list_written(sec, "port"))
 		conf_report(ld, line, "port: the list is empty; write auto or "
 		    "list the ports to try");
 	for (unsigned i = 0; i < n; i++) {
@@ -1179,20 +1179,48 @@ conf_build_mechanisms(struct conf_loader *ld, cfg_t *sec,
 }
 
 /*
- * conf_build_auth - credentials. With no username nothing else may be
- * set. Password mechanisms need exactly one of password_file and
- * password_command; OAuth mechanisms need oauth_token_command. An empty
- * auth_mechanisms means the strongest the server offers among those the
- * configured credentials allow.
+ * conf_check_credentials - with a username: password mechanisms need
+ * exactly one of password_file and password_command, OAuth mechanisms
+ * need oauth_token_command, and nothing may be set that the listed
+ * mechanisms never use. An empty auth_mechanisms means the strongest the
+ * server offers among those the configured credentials allow.
  */
+static void
+conf_check_credentials(struct conf_loader *ld, cfg_t *sec,
+    const struct conf_smarthost *sh, bool pw_kind, bool oauth_kind)
+{
+	bool has_pw = sh->password_file || sh->password_command;
+	bool any_list = sh->nauth_mechanisms > 0;
+
+	if (sh->password_file && sh->password_command)
+		conf_report(ld, conf_line(ld, sec, "password_command"),
+		    "set password_file or password_command, not both");
+	if ((pw_kind || (!any_list && sh->oauth_token_command == NULL)) &&
+	    !has_pw)
+		conf_report(ld, conf_line(ld, sec, "username"), "username "
+		    "needs password_file or password_command");
+	if (any_list && !pw_kind && has_pw)
+		conf_report(ld, conf_line(ld, sec, sh->password_file ?
+		    "password_file" : "password_command"), "no password "
+		    "mechanism is listed in auth_mechanisms, so the password "
+		    "is never used");
+	if (oauth_kind && sh->oauth_token_command == NULL)
+		conf_report(ld, conf_line(ld, sec, "auth_mechanisms"),
+		    "XOAUTH2 and OAUTHBEARER need oauth_token_command");
+	if (any_list && !oauth_kind && sh->oauth_token_command)
+		conf_report(ld, conf_line(ld, sec, "oauth_token_command"),
+		    "oauth_token_command is only used by XOAUTH2 and "
+		    "OAUTHBEARER, which auth_mechanisms does not list");
+}
+
+/* conf_build_auth - credentials; without a username none may be given */
 static void
 conf_build_auth(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 {
 	static const char *const needs_user[] = {
 		"password_file", "password_command", "oauth_token_command",
 	};
-	bool pw_kind, oauth_kind, any_list;
-	int user_line = conf_line(ld, sec, "username");
+	bool pw_kind, oauth_kind;
 
 	sh->username = conf_dup(sec, "username");
 	sh->password_file = conf_dup(sec, "password_file");
@@ -1200,38 +1228,17 @@ conf_build_auth(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 	sh->oauth_token_command = conf_dup(sec, "oauth_token_command");
 	sh->auth_allow_plaintext = cfg_getbool(sec, "auth_allow_plaintext");
 	conf_build_mechanisms(ld, sec, sh, &pw_kind, &oauth_kind);
-	any_list = sh->nauth_mechanisms > 0;
 
-	if (sh->username == NULL) {
+	if (sh->username != NULL) {
+		conf_check_credentials(ld, sec, sh, pw_kind, oauth_kind);
+	} else {
 		for (size_t i = 0; i < CONF_NITEMS(needs_user); i++)
 			if (conf_get(sec, needs_user[i]) != NULL)
 				conf_report(ld, conf_line(ld, sec, needs_user[i]),
 				    "%s needs username", needs_user[i]);
-		if (any_list)
+		if (sh->nauth_mechanisms > 0)
 			conf_report(ld, conf_line(ld, sec, "auth_mechanisms"),
 			    "auth_mechanisms needs username");
-	} else {
-		bool has_pw = sh->password_file || sh->password_command;
-
-		if (sh->password_file && sh->password_command)
-			conf_report(ld, conf_line(ld, sec, "password_command"),
-			    "set password_file or password_command, not both");
-		if ((pw_kind || (!any_list && sh->oauth_token_command == NULL)) &&
-		    !has_pw)
-			conf_report(ld, user_line, "username needs "
-			    "password_file or password_command");
-		if (any_list && !pw_kind && has_pw)
-			conf_report(ld, conf_line(ld, sec, sh->password_file ?
-			    "password_file" : "password_command"), "no password "
-			    "mechanism is listed in auth_mechanisms, so the "
-			    "password is never used");
-		if (oauth_kind && sh->oauth_token_command == NULL)
-			conf_report(ld, conf_line(ld, sec, "auth_mechanisms"),
-			    "XOAUTH2 and OAUTHBEARER need oauth_token_command");
-		if (any_list && !oauth_kind && sh->oauth_token_command)
-			conf_report(ld, conf_line(ld, sec, "oauth_token_command"),
-			    "oauth_token_command is only used by XOAUTH2 and "
-			    "OAUTHBEARER, which auth_mechanisms does not list");
 	}
 	if (sh->auth_allow_plaintext && !conf_is_loopback(sh->host))
 		conf_report(ld, conf_line(ld, sec, "auth_allow_plaintext"),
@@ -1661,6 +1668,18 @@ conf_print(const struct conf *conf, FILE *out)
 
 /* --- File checks ------------------------------------------------------------- */
 
+/* conf_warn_stat - report a file stat() failed on; returns 1 (one line) */
+static int
+conf_warn_stat(FILE *out, const char *what, const char *path)
+{
+	if (errno == ENOENT)
+		fprintf(out, "warning: %s %s does not exist\n", what, path);
+	else
+		fprintf(out, "warning: %s %s cannot be checked: %s\n", what,
+		    path, strerror(errno));
+	return 1;
+}
+
 /* conf_find_program - the file a command's first word names, or false */
 static bool
 conf_find_program(const char *command, char *path, size_t size)
@@ -1701,11 +1720,8 @@ conf_check_secret(FILE *out, const char *what, const char *path)
 	mode_t mode, fixed;
 	const char *problem;
 
-	if (stat(path, &st) != 0) {
-		fprintf(out, "warning: %s %s %s\n", what, path, errno == ENOENT ?
-		    "does not exist" : strerror(errno));
-		return 1;
-	}
+	if (stat(path, &st) != 0)
+		return conf_warn_stat(out, what, path);
 	mode = st.st_mode & 07777;
 	fixed = mode & 0740;
 	if ((mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
@@ -1733,15 +1749,12 @@ conf_check_program(FILE *out, const char *what, const char *command)
 
 	if (command == NULL || !conf_find_program(command, path, sizeof(path)))
 		return 0;
-	if (stat(path, &st) != 0) {
-		fprintf(out, "warning: %s program %s %s\n", what, path,
-		    errno == ENOENT ? "does not exist" : strerror(errno));
-		return 1;
-	}
+	if (stat(path, &st) != 0)
+		return conf_warn_stat(out, what, path);
 	mode = st.st_mode & 07777;
 	if (!(mode & (S_IWGRP | S_IWOTH)))
 		return 0;
-	fprintf(out, "warning: %s program %s is writable by %s (mode %04o); "
+	fprintf(out, "warning: %s %s is writable by %s (mode %04o); "
 	    "fix: chmod %04o %s\n", what, path, mode & S_IWOTH ?
 	    "other users" : "its group", (unsigned)mode,
 	    (unsigned)(mode & ~(mode_t)(S_IWGRP | S_IWOTH)), path);
@@ -1756,11 +1769,8 @@ conf_check_exists(FILE *out, const char *what, const char *path, bool dir)
 
 	if (path == NULL)
 		return 0;
-	if (stat(path, &st) != 0) {
-		fprintf(out, "warning: %s %s %s\n", what, path, errno == ENOENT ?
-		    "does not exist" : strerror(errno));
-		return 1;
-	}
+	if (stat(path, &st) != 0)
+		return conf_warn_stat(out, what, path);
 	if (dir != S_ISDIR(st.st_mode)) {
 		fprintf(out, "warning: %s %s is not a %s\n", what, path,
 		    dir ? "directory" : "file");
@@ -1783,9 +1793,9 @@ conf_check_secret_files(const struct conf *conf, FILE *out)
 		if (sh->tls_client_key != NULL)
 			count += conf_check_secret(out, "tls_client_key",
 			    sh->tls_client_key);
-		count += conf_check_program(out, "password_command",
+		count += conf_check_program(out, "password_command program",
 		    sh->password_command);
-		count += conf_check_program(out, "oauth_token_command",
+		count += conf_check_program(out, "oauth_token_command program",
 		    sh->oauth_token_command);
 		count += conf_check_exists(out, "tls_client_cert",
 		    sh->tls_client_cert, false);

@@ -59,7 +59,7 @@ log_sanitize(char *s)
 }
 
 /* log_emit - format and write one line at the given syslog priority */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_emit(int prio, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];

@@ -791,16 +791,19 @@ smtp_client_set_all(struct smtp_client *cl, struct smtp_txn *t,
 	}
 }
 
-/* smtp_client_reply_all - the current reply decides recipients' fate */
+/*
+ * smtp_client_reply_all - the current reply decides recipients' fate; a
+ * 2xx counts as delivery only when success is a possible outcome here.
+ */
 static void
 smtp_client_reply_all(struct smtp_client *cl, struct smtp_txn *t,
-    bool only_accepted)
+    bool only_accepted, bool success)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int code = cl->reply.code;
 
 	smtp_client_reply_text(cl, &sb);
-	smtp_client_set_all(cl, t, only_accepted, code / 100 == 2 ?
+	smtp_client_set_all(cl, t, only_accepted, success && code / 100 == 2 ?
 	    SMTP_RCPT_SENT : code >= 500 ? SMTP_RCPT_PERM : SMTP_RCPT_TEMP,
 	    code, strbuf_cstr(&sb));
 	strbuf_free(&sb);
@@ -819,7 +822,7 @@ smtp_client_handle_reply(struct smtp_client *cl, struct smtp_txn *t, size_t i,
 		if (code / 100 != 2) {
 			t->mail_failed = true;
 			smtp_client_reply_fail(cl, SMTP_PHASE_MAIL, "MAIL FROM", err);
-			smtp_client_reply_all(cl, t, false);
+			smtp_client_reply_all(cl, t, false, false);
 		}
 		return;
 	}
@@ -929,8 +932,11 @@ smtp_client_data(struct smtp_client *cl, struct smtp_txn *t, const char *msg,
 	enum smtp_fail f;
 
 	if (cl->reply.code != 354) {
-		smtp_client_reply_all(cl, t, true);
-		return smtp_client_reply_fail(cl, SMTP_PHASE_DATA, "DATA", err);
+		smtp_client_reply_all(cl, t, true, false);
+		smtp_client_reply_fail(cl, SMTP_PHASE_DATA, "DATA", err);
+		if (cl->reply.code < 400)	/* neither 354 nor an error */
+			err->fail = SMTP_FAIL_PROTOCOL;
+		return err->fail;
 	}
 	/* a server that answered 354 with no recipient gets an empty body */
 	f = smtp_client_body(cl, t->accepted ? msg : "", t->accepted ? len : 0,
@@ -938,7 +944,7 @@ smtp_client_data(struct smtp_client *cl, struct smtp_txn *t, const char *msg,
 	if (f != SMTP_OK)
 		return f;
 	cl->dirty = false;
-	smtp_client_reply_all(cl, t, true);
+	smtp_client_reply_all(cl, t, true, true);
 	if (cl->reply.code / 100 == 2)
 		return SMTP_OK;
 	return smtp_client_reply_fail(cl, SMTP_PHASE_BODY, "end of data", err);

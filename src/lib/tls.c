@@ -482,16 +482,33 @@ tls_hex(const unsigned char *p, size_t n, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/* tls_spki_digest - SHA-256 of the DER SubjectPublicKeyInfo (as in HPKP) */
+static bool
+tls_spki_digest(X509 *cert, unsigned char k[TLS_SHA256_LEN])
+{
+	unsigned char *der = NULL;
+	unsigned int klen = 0;
+	int len;
+	bool ok;
+
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	if (len <= 0)
+		return false;
+	ok = EVP_Digest(der, (size_t)len, k, &klen, EVP_sha256(), NULL) == 1 &&
+	    klen == TLS_SHA256_LEN;
+	OPENSSL_free(der);
+	return ok;
+}
+
 /* tls_digests - SHA-256 of the certificate and of its public key */
 static bool
 tls_digests(X509 *cert, unsigned char c[TLS_SHA256_LEN],
     unsigned char k[TLS_SHA256_LEN])
 {
-	unsigned int clen = 0, klen = 0;
+	unsigned int clen = 0;
 
 	return X509_digest(cert, EVP_sha256(), c, &clen) == 1 &&
-	    X509_pubkey_digest(cert, EVP_sha256(), k, &klen) == 1 &&
-	    clen == TLS_SHA256_LEN && klen == TLS_SHA256_LEN;
+	    clen == TLS_SHA256_LEN && tls_spki_digest(cert, k);
 }
 
 static bool

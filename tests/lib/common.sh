@@ -38,6 +38,16 @@
 #   write_faults DIR JSON        atomically write DIR/faults.json
 #   clear_faults DIR             remove DIR/faults.json
 #   smtp_client ARGS...          run smtpclient.py (prints its JSON result)
+#   smtp_open PORT [HOST]        open a raw SMTP connection on fd 3 (bash
+#                                /dev/tcp; loopback only) and read the
+#                                greeting into SMTP_REPLY / SMTP_CODE
+#   smtp_send LINE               send LINE + CRLF on fd 3
+#   smtp_read                    read one (multi-line) reply from fd 3 into
+#                                SMTP_REPLY (lines joined by newlines) and
+#                                SMTP_CODE; fails on timeout or EOF
+#   smtp_cmd LINE [CODE]         smtp_send + smtp_read; with CODE, fail
+#                                unless the reply has that code
+#   smtp_close                   close fd 3
 #   mail_count DIR               number of recorded messages (DIR/mail/*.json)
 #   session_count DIR            number of lines in DIR/sessions.log
 #   session_field DIR N KEY      KEY's value in sessions.log line N (1-based;
@@ -46,9 +56,14 @@
 #   wait_for_count DIR N [SECS]  wait until >= N messages are recorded
 #   wait_for_sessions DIR N [SECS]  wait until >= N sessions are logged
 #   json_get FILE PATH           value at dotted PATH (e.g. rcpt_tos.0) in
-#                                FILE ("-" = stdin); strings printed raw,
+#                                FILE ("-" = stdin); a key holding dots is
+#                                written in brackets: rcpt[a@b.example].0;
+#                                strings printed raw,
 #                                null/true/false as such, objects as JSON;
 #                                a missing key prints "<missing>"
+#   assert_json FILE PATH=VALUE...   check several json_get values at once
+#                                (one interpreter start); fails listing
+#                                every mismatch
 #   json_eval FILE PYEXPR        print the Python expression PYEXPR with the
 #                                parsed document bound to d
 #   skip REASON                  exit 77
@@ -235,6 +250,46 @@ smtp_client() {
     "$PYTHON3" "$SMTPCLIENT_PY" "$@"
 }
 
+smtp_open() {
+    local port=$1 host=${2:-127.0.0.1}
+    case "$host" in
+        127.*|::1|localhost) ;;
+        *) fail "smtp_open: refusing non-loopback host $host" ;;
+    esac
+    exec 3<>"/dev/tcp/$host/$port" || fail "smtp_open: cannot connect to $host:$port"
+    smtp_read
+}
+
+smtp_send() {
+    printf '%s\r\n' "$1" >&3 || fail "smtp_send: cannot send '$1'"
+}
+
+smtp_read() {
+    local line
+    SMTP_REPLY=
+    SMTP_CODE=
+    while :; do
+        IFS= read -r -t "${WAIT_TIMEOUT}" -u 3 line ||
+            fail "smtp_read: no reply (timeout or connection closed) after: ${SMTP_REPLY:-nothing}"
+        line=${line%$'\r'}
+        SMTP_REPLY+="${SMTP_REPLY:+$'\n'}$line"
+        SMTP_CODE=${line:0:3}
+        [ "${line:3:1}" = - ] || break
+    done
+}
+
+smtp_cmd() {
+    smtp_send "$1"
+    smtp_read
+    if [ -n "${2:-}" ] && [ "$SMTP_CODE" != "$2" ]; then
+        fail "'$1': expected $2, got: $SMTP_REPLY"
+    fi
+}
+
+smtp_close() {
+    exec 3>&- 3<&-
+}
+
 mail_count() {
     local n=0 f
     for f in "$1"/mail/*.json; do
@@ -243,23 +298,30 @@ mail_count() {
     echo "$n"
 }
 
+# (Pure bash: these run in polling loops, so they avoid extra processes.)
 session_count() {
-    if [ -f "$1/sessions.log" ]; then
-        wc -l <"$1/sessions.log" | tr -d ' '
-    else
-        echo 0
-    fi
+    local lines=()
+    [ -f "$1/sessions.log" ] && mapfile -t lines <"$1/sessions.log"
+    echo "${#lines[@]}"
 }
 
 session_field() {
-    local dir=$1 n=$2 key=$3 line
+    local dir=$1 n=$2 key=$3 lines=() words=() word
+    [ -f "$dir/sessions.log" ] && mapfile -t lines <"$dir/sessions.log"
     if [ "$n" = -1 ]; then
-        line=$(tail -n 1 "$dir/sessions.log" 2>/dev/null)
-    else
-        line=$(sed -n "${n}p" "$dir/sessions.log" 2>/dev/null)
+        n=${#lines[@]}
     fi
-    [ -n "$line" ] || fail "session_field: no session line $n in $dir/sessions.log"
-    printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$key=//p"
+    if [ "$n" -lt 1 ] || [ "$n" -gt "${#lines[@]}" ]; then
+        fail "session_field: no session line $n in $dir/sessions.log"
+    fi
+    read -r -a words <<<"${lines[n - 1]}"
+    for word in "${words[@]}"; do
+        if [ "${word%%=*}" = "$key" ]; then
+            printf '%s\n' "${word#*=}"
+            return 0
+        fi
+    done
+    fail "session_field: no key '$key' in session line $n"
 }
 
 wait_for_file() {
@@ -291,20 +353,30 @@ wait_for_sessions() {
 
 _JSON_GET_PY='
 import json, sys
-src, path = sys.argv[1], sys.argv[2]
+import re
+def get(d, path):
+    parts = [a or b for a, b in re.findall(r"\[([^\]]*)\]|([^.\[\]]+)", path)]
+    for part in parts:
+        try:
+            d = d[int(part)] if isinstance(d, list) else d[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return "<missing>"
+    if isinstance(d, str):
+        return d
+    return json.dumps(d, ensure_ascii=False, sort_keys=True)
+src, mode = sys.argv[1], sys.argv[2]
 d = json.load(sys.stdin if src == "-" else open(src, encoding="utf-8"))
-for part in [p for p in path.split(".") if p]:
-    try:
-        d = d[int(part)] if isinstance(d, list) else d[part]
-    except (KeyError, IndexError, ValueError, TypeError):
-        print("<missing>")
-        sys.exit(0)
-if isinstance(d, str):
-    print(d)
-elif isinstance(d, bool) or d is None:
-    print(json.dumps(d))
-else:
-    print(json.dumps(d, ensure_ascii=False, sort_keys=True))
+if mode == "get":
+    print(get(d, sys.argv[3]))
+    sys.exit(0)
+bad = 0
+for item in sys.argv[3:]:
+    path, _, want = item.partition("=")
+    got = get(d, path)
+    if got != want:
+        print("%s: expected %r, got %r" % (path, want, got))
+        bad = 1
+sys.exit(bad)
 '
 
 _JSON_EVAL_PY='
@@ -316,8 +388,15 @@ print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=T
 '
 
 json_get() {
-    "$PYTHON3" -c "$_JSON_GET_PY" "$1" "$2" ||
+    "$PYTHON3" -c "$_JSON_GET_PY" "$1" get "$2" ||
         fail "json_get: cannot read '$2' from $1"
+}
+
+assert_json() {
+    local file=$1 out
+    shift
+    out=$("$PYTHON3" -c "$_JSON_GET_PY" "$file" check "$@" 2>&1) ||
+        fail "$file: ${out:-cannot read}"
 }
 
 json_eval() {

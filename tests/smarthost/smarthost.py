@@ -79,7 +79,7 @@ State directory
 Fault file (JSON object, re-read at each new connection; missing = none)
     greeting: REPLY          instead of the 220 banner (421 closes; other
                              non-2xx answers 503 to all but QUIT)
-    ehlo|helo|starttls|auth|mail|data|rset|noop|quit|vrfy: REPLY
+    ehlo|helo|starttls|auth|mail|data|rset|noop|quit|vrfy|expn|help: REPLY
                              reply to that command instead of handling it
     mail: {ADDR: REPLY, "*": REPLY}   per sender ("" is the null sender)
     rcpt: REPLY or {ADDR: REPLY, "*": REPLY}   per recipient
@@ -94,7 +94,8 @@ Fault file (JSON object, re-read at each new connection; missing = none)
     hide: [EXT..]            EHLO keywords not to advertise
     advertise: [LINE..]      extra EHLO lines (e.g. "DSN")
     auth_mechs: [MECH..]     mechanisms offered/accepted
-    max_messages: N          after N messages, MAIL gets 421 and closes
+    max_messages: N          after N accepted messages in a session, MAIL
+                             gets 421 and the connection is closed
     max_rcpts: N             RCPT beyond N per message gets 452
     A REPLY is "CODE text" or a list of complete lines sent verbatim.
     Any reply whose (last) line starts with 421 closes the connection.
@@ -134,8 +135,8 @@ warnings.filterwarnings("ignore", message=".*AUTH.*")
 
 try:
     from aiosmtpd.smtp import (  # noqa: E402
-        MISSING, SMTP, AuthResult, Envelope, LoginPassword, TLSSetupException,
-        syntax)
+        MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session,
+        TLSSetupException, syntax)
 except ImportError as exc:  # pragma: no cover - environment problem
     sys.stderr.write("smarthost: aiosmtpd is not importable with %s: %s\n"
                      % (sys.executable, exc))
@@ -215,6 +216,21 @@ def format_dn(rdns):
     return ",".join(parts)
 
 
+def session_fields(sid, endpoint, **kw):
+    """The sessions.log fields, in their fixed order."""
+    fields = [("session", sid), ("port", endpoint["port"]),
+              ("mode", endpoint["mode"])]
+    for key in ("peer", "tls", "cipher", "starttls", "auth", "client_cert",
+                "helo"):
+        fields.append((key, kw.get(key)))
+    for key in ("messages", "rejected", "dropped", "auth_failures",
+                "errors"):
+        fields.append((key, kw.get(key, 0)))
+    fields.append(("end", kw.get("end")))
+    fields.append(("duration", kw.get("duration", "0.000")))
+    return fields
+
+
 def lookup_addr(table, address):
     """REPLY for ADDRESS in a fault map (case-insensitive, "*" default)."""
     if not isinstance(table, dict):
@@ -278,7 +294,8 @@ class State:
         if cfg.record_wire:
             os.makedirs(self.wire_dir, exist_ok=True)
         self.sessions_log = os.path.join(cfg.dir, "sessions.log")
-        self.faults_path = cfg.faults or os.path.join(cfg.dir, "faults.json")
+        self.faults_path = os.path.abspath(
+            cfg.faults or os.path.join(cfg.dir, "faults.json"))
         self.active = set()
         self.session_seq = 0
         self.msg_seq = 0
@@ -339,10 +356,30 @@ class State:
                         ", ".join(unknown))
         return faults
 
+    def log_tls_failure(self, endpoint, exc):
+        """An implicit-TLS handshake failed before any SMTP session began."""
+        sid = self.next_session_id()
+        log.warning("session %s: TLS handshake failed on %s:%d: %r", sid,
+                    endpoint["host"], endpoint["port"], exc)
+        self.log_session(session_fields(
+            sid, endpoint, end="tls_failed"))
+
     def log_session(self, fields):
         line = " ".join("%s=%s" % (k, kv_value(v)) for k, v in fields) + "\n"
         with open(self.sessions_log, "a", encoding="utf-8") as f:
             f.write(line)
+
+
+class QuietSession(Session):
+    """aiosmtpd's Session without the deprecation warning on login_data."""
+
+    @property
+    def login_data(self):
+        return self._login_data
+
+    @login_data.setter
+    def login_data(self, value):
+        self._login_data = value
 
 
 class Handler:
@@ -496,27 +533,21 @@ class TestSMTP(SMTP):
             if subject:
                 m = re.search(r"CN=([^,]*)", subject)
                 cn = m.group(1) if m else subject
-            peer = "%s:%s" % self.peer[:2] if self.peer else None
+            peer = None
+            if self.peer:
+                host, port = self.peer[:2]
+                peer = ("[%s]:%s" if ":" in host else "%s:%s") % (host, port)
             try:
-                self.state.log_session([
-                    ("session", self.sid),
-                    ("port", self.endpoint["port"]),
-                    ("mode", self.endpoint["mode"]),
-                    ("peer", peer),
-                    ("tls", tls.get("version")),
-                    ("cipher", tls.get("cipher")),
-                    ("starttls", self.starttls_used),
-                    ("auth", self.authed_user),
-                    ("client_cert", cn),
-                    ("helo", self.helo_name),
-                    ("messages", self.messages),
-                    ("rejected", self.rejected),
-                    ("dropped", self.dropped),
-                    ("auth_failures", self.n_auth_failures),
-                    ("errors", self.errors),
-                    ("end", end),
-                    ("duration", "%.3f" % (time.monotonic() - self.started)),
-                ])
+                self.state.log_session(session_fields(
+                    self.sid, self.endpoint, peer=peer,
+                    tls=tls.get("version"), cipher=tls.get("cipher"),
+                    starttls=self.starttls_used, auth=self.authed_user,
+                    client_cert=cn, helo=self.helo_name,
+                    messages=self.messages, rejected=self.rejected,
+                    dropped=self.dropped,
+                    auth_failures=self.n_auth_failures, errors=self.errors,
+                    end=end,
+                    duration="%.3f" % (time.monotonic() - self.started)))
             except OSError as exc:
                 log.error("cannot write sessions.log: %s", exc)
             log.info("session %s: ended (%s), %d message(s)", self.sid, end,
@@ -696,6 +727,7 @@ class TestSMTP(SMTP):
         lines = [greeting] + out
         return ["250-" + x for x in lines[:-1]] + ["250 " + lines[-1]]
 
+    @syntax("HELO hostname")
     async def smtp_HELO(self, hostname):
         await super().smtp_HELO(hostname)
         if self.session.host_name:
@@ -884,6 +916,9 @@ class TestSMTP(SMTP):
                                   "invalid")
 
     # ---- MAIL / RCPT --------------------------------------------------------
+
+    def _create_session(self):
+        return QuietSession(self.loop)
 
     def _create_envelope(self):
         env = Envelope()
@@ -1113,6 +1148,22 @@ def make_tls_context(cfg, cert_dir, kind):
     return ctx
 
 
+def failure_logging_sslobject(state, endpoint):
+    class FailureLoggingSSLObject(ssl.SSLObject):
+        def do_handshake(self):
+            try:
+                return super().do_handshake()
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except (ssl.SSLError, OSError) as exc:
+                try:
+                    state.log_tls_failure(endpoint, exc)
+                except Exception:
+                    log.exception("cannot log TLS failure")
+                raise
+    return FailureLoggingSSLObject
+
+
 # --------------------------------------------------------------------------
 # main
 
@@ -1196,6 +1247,10 @@ async def serve(cfg):
             ep["cert"] = ep["cert"] or cfg.cert
             ctx = make_tls_context(cfg, cfg.cert_dir, ep["cert"])
         starttls_ctx = ctx if ep["mode"] == "starttls" else None
+        if ep["mode"] == "tls":
+            # Failed implicit-TLS handshakes never reach the SMTP protocol;
+            # note them in sessions.log from the TLS object itself.
+            ctx.sslobject_class = failure_logging_sslobject(state, ep)
 
         def factory(ep=ep, ctx=starttls_ctx):
             return TestSMTP(state, ep, ctx)

@@ -30,14 +30,16 @@ Interface
       --mail-option P, --rcpt-option P   ESMTP parameters, repeatable
       --message FILE       message to send (default: a small generated one)
       --count N            messages to send on this connection (default 1)
-      --no-send            stop after EHLO/TLS/AUTH
+      --command LINE       send LINE as a raw command after EHLO/TLS/AUTH
+                           and record the reply; repeatable
+      --no-send            stop after EHLO/TLS/AUTH (and --command)
       --timeout S          socket timeout (default 10)
 
     Output (stdout, one JSON object):
       ok              true when every step succeeded and every message was
                       accepted for all recipients
       stage           last stage reached: connect, greeting, ehlo, starttls,
-                      auth, mail, rcpt, data, data_end, quit, done
+                      auth, command, mail, rcpt, data, data_end, quit, done
       code, reply     the last SMTP reply (int, text) or null
       error           "ExceptionClass: message" when an exception ended it
       verify_code, verify_message   certificate verification failure details
@@ -47,9 +49,11 @@ Interface
       features_before_tls   EHLO keywords before STARTTLS
       tls, tls_version, tls_cipher
       auth            [code, text] of the final AUTH reply or null
+      commands        [[LINE, code, text], ...] for --command
       sent            number of messages accepted
       results         per message: {"mail": [c,t], "rcpt": {addr: [c,t]},
                       "data": [c,t] (reply to DATA), "data_end": [c,t]}
+    A message file is sent with bare LF turned into CRLF and dot-stuffed.
 
 Exit status
     0 ok, 1 anything failed (details in the JSON), 2 bad usage.
@@ -59,11 +63,15 @@ import argparse
 import base64
 import hmac
 import json
+import re
 import smtplib
 import socket
 import ssl
 import sys
 import time
+import warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 TLS_VERSIONS = {
     "1.0": ssl.TLSVersion.TLSv1,
@@ -139,6 +147,15 @@ def default_message(args, n):
                     stamp=int(time.time() * 1000))).encode()
 
 
+def wire_data(msg):
+    """MSG with CRLF line ends, dot-stuffed, ending in CRLF.CRLF."""
+    msg = re.sub(rb"(?<!\r)\n", b"\r\n", msg)
+    msg = re.sub(rb"(?m)^\.", b"..", msg)
+    if not msg.endswith(b"\r\n"):
+        msg += b"\r\n"
+    return msg + b".\r\n"
+
+
 def do_auth(smtp, args, res):
     user, _, secret = args.auth.partition(":")
     mech = (args.auth_mech or "").upper()
@@ -193,6 +210,10 @@ def do_auth(smtp, args, res):
     return code == 235
 
 
+def features(smtp):
+    return {k: v.strip() for k, v in smtp.esmtp_features.items()}
+
+
 def note_tls(smtp, res):
     sock = smtp.sock
     if isinstance(sock, ssl.SSLSocket):
@@ -202,14 +223,16 @@ def note_tls(smtp, res):
         res["tls_cipher"] = c[0] if c else None
 
 
-def run(args, res):
+def run(args, res, held):
     res["stage"] = "connect"
     ctx = make_context(args) if args.mode != "plain" else None
     if args.mode == "tls":
         smtp = SMTPSSLClient(context=ctx, timeout=args.timeout)
     else:
         smtp = SMTPClient(timeout=args.timeout)
-    smtp.servername = args.servername
+    smtp._host = args.host            # smtplib only sets it in __init__
+    smtp.servername = args.servername or args.host
+    held["smtp"] = smtp
     try:
         code, msg = smtp.connect(args.host, args.port)
     except smtplib.SMTPConnectError as exc:
@@ -225,11 +248,11 @@ def run(args, res):
     res.reply(code, msg)
     if code != 250:
         return False
-    res["features"] = dict(smtp.esmtp_features)
+    res["features"] = features(smtp)
 
     if args.mode == "starttls":
         res["stage"] = "starttls"
-        res["features_before_tls"] = dict(smtp.esmtp_features)
+        res["features_before_tls"] = features(smtp)
         try:
             code, msg = smtp.starttls_named(ctx)
         except smtplib.SMTPNotSupportedError as exc:
@@ -245,12 +268,17 @@ def run(args, res):
         res.reply(code, msg)
         if code != 250:
             return False
-        res["features"] = dict(smtp.esmtp_features)
+        res["features"] = features(smtp)
 
     if args.auth:
         res["stage"] = "auth"
         if not do_auth(smtp, args, res):
             return False
+
+    for line in args.command:
+        res["stage"] = "command"
+        code, msg = smtp.docmd(line)
+        res["commands"].append([line] + res.reply(code, msg))
 
     ok = True
     if not args.no_send:
@@ -282,25 +310,37 @@ def run(args, res):
                 smtp.rset()
                 continue
             res["stage"] = "data"
-            try:
-                code, msg = smtp.data(body or default_message(args, n))
-            except smtplib.SMTPDataError as exc:
-                one["data"] = res.reply(exc.smtp_code, exc.smtp_error)
+            code, msg = smtp.docmd("DATA")
+            one["data"] = res.reply(code, msg)
+            if code != 354:
                 ok = False
                 smtp.rset()
                 continue
             res["stage"] = "data_end"
-            one["data"] = [354, "(accepted)"]
+            smtp.send(wire_data(body or default_message(args, n)))
+            code, msg = smtp.getreply()
             one["data_end"] = res.reply(code, msg)
             if code == 250:
                 res["sent"] += 1
             else:
                 ok = False
     res["stage"] = "quit"
+    held["smtp"] = None
     code, msg = smtp.quit()
     res.reply(code, msg)
     res["stage"] = "done"
     return ok
+
+
+def quietly_quit(smtp):
+    """QUIT after a failure, ignoring whatever goes wrong."""
+    try:
+        if smtp.sock is not None:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError, EOFError, ValueError):
+        pass
+    finally:
+        smtp.close()
 
 
 def main(argv=None):
@@ -327,6 +367,7 @@ def main(argv=None):
     ap.add_argument("--rcpt-option", action="append", default=[])
     ap.add_argument("--message")
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--command", action="append", default=[])
     ap.add_argument("--no-send", action="store_true")
     ap.add_argument("--timeout", type=float, default=10)
     args = ap.parse_args(argv)
@@ -339,10 +380,11 @@ def main(argv=None):
     res = Result(ok=False, stage=None, code=None, reply=None, error=None,
                  verify_code=None, verify_message=None, greeting=None,
                  features=None, features_before_tls=None, tls=False,
-                 tls_version=None, tls_cipher=None, auth=None, sent=0,
-                 results=[])
+                 tls_version=None, tls_cipher=None, auth=None, commands=[],
+                 sent=0, results=[])
+    held = {"smtp": None}
     try:
-        res["ok"] = run(args, res)
+        res["ok"] = run(args, res, held)
     except ssl.SSLCertVerificationError as exc:
         res["error"] = "SSLCertVerificationError: %s" % exc
         res["verify_code"] = exc.verify_code
@@ -352,6 +394,10 @@ def main(argv=None):
         res["error"] = "%s: %s" % (type(exc).__name__, exc)
     except (smtplib.SMTPException, OSError, EOFError) as exc:
         res["error"] = "%s: %s" % (type(exc).__name__, exc)
+    except Exception as exc:   # report, do not crash: the JSON is the result
+        res["error"] = "%s: %s" % (type(exc).__name__, exc)
+    if held["smtp"] is not None:
+        quietly_quit(held["smtp"])
     json.dump(res, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0 if res["ok"] else 1

@@ -317,10 +317,12 @@ print_session(const struct smtp_session_info *in)
 	printf("\n");
 	if (in->tls)
 		printf("tls version=%s cipher=%s verify=%s starttls=%s "
-		    "discarded=%zu subject=%s issuer=%s not-after=%s\n",
-		    in->tls_version, in->tls_cipher, smtp_verify_name(in->verify),
-		    in->starttls ? "yes" : "no", in->plaintext_discarded,
-		    in->peer_subject, in->peer_issuer, in->peer_not_after);
+		    "discarded=%zu cert-sha256=%s spki-sha256=%s subject=%s "
+		    "issuer=%s not-after=%s\n", in->tls_version, in->tls_cipher,
+		    smtp_verify_name(in->verify), in->starttls ? "yes" : "no",
+		    in->plaintext_discarded, in->peer_cert_sha256 + 7,
+		    in->peer_spki_sha256 + 7, in->peer_subject, in->peer_issuer,
+		    in->peer_not_after);
 	else
 		printf("tls none\n");
 	if (in->auth_mechanism)

@@ -124,6 +124,8 @@ static const struct bad_case bad_cases[] = {
 	{ "<a@x>>", 0, ADDR_E_SYNTAX, "unexpected \">\"" },
 	{ "a@[1.2\\.3]", 0, ADDR_E_SYNTAX, "domain literal" },
 	{ "a@[1.2[3]", 0, ADDR_E_SYNTAX, "domain literal" },
+	{ "a@[1.2.\n <x>]", 0, ADDR_E_SYNTAX, "domain literal" },
+	{ "a@[1.2.3.4 (c)]", 0, ADDR_E_SYNTAX, "domain literal" },
 	{ "<@r1 a@x>", 0, ADDR_E_SYNTAX, "route" },
 	{ "a@x, \"bad", 0, ADDR_E_SYNTAX, "unterminated" },
 };
@@ -343,7 +345,7 @@ static const struct env_case env_cases[] = {
 	{ ADDR_RECIPIENT, "a\tb@x", 0, NULL, "control character" },
 	{ ADDR_RECIPIENT, "a@x\x7f", 0, NULL, "control character" },
 	{ ADDR_RECIPIENT, "\"a\x1b\"@x", 0, NULL, "control character" },
-	{ ADDR_RECIPIENT, "-oQ/tmp@x", 0, NULL, "starts with '-'" },
+	{ ADDR_RECIPIENT, "-oQ.spool@x", 0, NULL, "starts with '-'" },
 	{ ADDR_RECIPIENT, "-bs", 0, NULL, "starts with '-'" },
 	{ ADDR_RECIPIENT, "<-x@y>", 0, NULL, "starts with '-'" },
 	{ ADDR_RECIPIENT, "<@r:-x@y>", 0, NULL, "starts with '-'" },

@@ -239,11 +239,13 @@ START_TEST(defaults)
 	ck_assert_str_eq(sh->host, "mx.example.net");
 	ck_assert_ptr_null(sh->tls_verify_name);
 	ck_assert(sh->port_auto);
-	ck_assert_uint_eq(sh->nports, 2);
-	ck_assert_uint_eq(sh->ports[0].port, 465);
-	ck_assert_int_eq(sh->ports[0].security, CONF_SEC_TLS);
-	ck_assert_uint_eq(sh->ports[1].port, 587);
-	ck_assert_int_eq(sh->ports[1].security, CONF_SEC_STARTTLS);
+	ck_assert_uint_eq(sh->nports, 3);
+	ck_assert_uint_eq(sh->ports[0].port, 587);
+	ck_assert_int_eq(sh->ports[0].security, CONF_SEC_STARTTLS);
+	ck_assert_uint_eq(sh->ports[1].port, 465);
+	ck_assert_int_eq(sh->ports[1].security, CONF_SEC_TLS);
+	ck_assert_uint_eq(sh->ports[2].port, 2525);
+	ck_assert_int_eq(sh->ports[2].security, CONF_SEC_STARTTLS);
 	ck_assert(!sh->allow_port_25);
 	ck_assert_int_eq(sh->tls, CONF_TLS_VERIFY);
 	ck_assert_str_eq(sh->tls_min_version, "TLSv1.2");
@@ -335,8 +337,8 @@ START_TEST(port_single_value)
 	ck_assert_int_eq(c->smarthosts[1].ports[0].security, CONF_SEC_TLS);
 	ck_assert_int_eq(c->smarthosts[2].ports[0].security, CONF_SEC_TLS);
 	ck_assert(c->smarthosts[3].port_auto);
-	ck_assert_uint_eq(c->smarthosts[3].nports, 3);
-	ck_assert_uint_eq(c->smarthosts[3].ports[2].port, 25);
+	ck_assert_uint_eq(c->smarthosts[3].nports, 4);
+	ck_assert_uint_eq(c->smarthosts[3].ports[3].port, 25);
 	conf_free(c);
 }
 END_TEST
