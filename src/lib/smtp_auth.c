@@ -39,6 +39,23 @@ smtp_auth_wipe(struct strbuf *sb)
 	strbuf_free(sb);
 }
 
+/*
+ * smtp_auth_room - an upper bound for any message built from creds, so
+ * buffers holding secrets are sized once and never reallocated (a
+ * reallocation would leave an unwiped copy behind).
+ */
+static size_t
+smtp_auth_room(const struct smtp_auth_creds *creds)
+{
+	size_t n = 128;
+
+	n += creds->user ? strlen(creds->user) * 3 : 0;
+	n += creds->password ? strlen(creds->password) : 0;
+	n += creds->token ? strlen(creds->token) : 0;
+	n += creds->host ? strlen(creds->host) : 0;
+	return n * 2;
+}
+
 /* smtp_auth_usable - whether the credentials fit mechanism mech */
 static bool
 smtp_auth_usable(unsigned mech, const struct smtp_auth_creds *creds)
@@ -164,6 +181,7 @@ smtp_auth_plain(const struct smtp_auth_creds *creds, struct strbuf *out)
 {
 	struct strbuf clear = STRBUF_INIT;
 
+	strbuf_reserve(&clear, smtp_auth_room(creds));
 	strbuf_putc(&clear, '\0');
 	strbuf_puts(&clear, creds->user);
 	strbuf_putc(&clear, '\0');
@@ -176,6 +194,7 @@ smtp_auth_xoauth2(const struct smtp_auth_creds *creds, struct strbuf *out)
 {
 	struct strbuf clear = STRBUF_INIT;
 
+	strbuf_reserve(&clear, smtp_auth_room(creds));
 	strbuf_puts(&clear, "user=");
 	strbuf_puts(&clear, creds->user);
 	strbuf_puts(&clear, "\001auth=Bearer ");
@@ -189,6 +208,7 @@ smtp_auth_oauthbearer(const struct smtp_auth_creds *creds, struct strbuf *out)
 {
 	struct strbuf clear = STRBUF_INIT;
 
+	strbuf_reserve(&clear, smtp_auth_room(creds));
 	strbuf_puts(&clear, "n,a=");
 	/* RFC 5801 saslname: ',' and '=' must be escaped */
 	for (const char *p = creds->user; *p; p++) {
@@ -210,6 +230,7 @@ void
 smtp_auth_start(unsigned mech, const struct smtp_auth_creds *creds,
     struct strbuf *out)
 {
+	strbuf_reserve(out, smtp_auth_room(creds));
 	strbuf_puts(out, "AUTH ");
 	strbuf_puts(out, smtp_reply_auth_name(mech));
 	if (mech == SMTP_AUTH_LOGIN || mech == SMTP_AUTH_CRAM_MD5)
@@ -234,6 +255,7 @@ smtp_auth_cram(const struct strbuf *chal, const struct smtp_auth_creds *creds,
 	if (!tls_hmac_md5_hex(creds->password, strlen(creds->password),
 	    chal->data ? chal->data : "", chal->len, hex))
 		return false;
+	strbuf_reserve(&clear, smtp_auth_room(creds));
 	strbuf_puts(&clear, creds->user);
 	strbuf_putc(&clear, ' ');
 	strbuf_puts(&clear, hex);
@@ -251,6 +273,7 @@ smtp_auth_step(unsigned mech, unsigned step, const char *chal,
 
 	if (step >= SMTP_AUTH_MAX_STEPS)
 		return false;
+	strbuf_reserve(out, smtp_auth_room(creds));
 	switch (mech) {
 	case SMTP_AUTH_PLAIN:
 		/* a server that ignored the initial response asks again */

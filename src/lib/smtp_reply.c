@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "smtp_reply.h"
-#include "strutil.h"
 
 static const struct smtp_reply_limits smtp_reply_default_limits;
 

@@ -20,6 +20,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,7 +33,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "strbuf.h"
 #include "strutil.h"
 #include "tls.h"
 #include "xalloc.h"

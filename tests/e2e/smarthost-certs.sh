@@ -19,6 +19,7 @@
 #   Run by the automake harness (or by hand) with srcdir=<tests dir> and
 #   PYTHON3 set.  Exit 0 pass, 1 fail, 77 skip (no aiosmtpd).
 
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/lib/common.sh" || exit 99
 
 make_tmpdir

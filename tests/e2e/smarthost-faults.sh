@@ -18,17 +18,20 @@
 #   Run by the automake harness (or by hand) with srcdir=<tests dir> and
 #   PYTHON3 set.  Exit 0 pass, 1 fail, 77 skip (no aiosmtpd).
 
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/lib/common.sh" || exit 99
 
 make_tmpdir
 SH="$TEST_TMPDIR/sh"
 start_smarthost "$SH" --listen plain:127.0.0.1:0 --listen starttls:127.0.0.1:0
 port=$(smarthost_port "$SH" 0)
-n=0
+n=0       # client runs so far (result files c$n.json)
+ns=0      # SMTP connections so far (= lines expected in sessions.log)
 client() {  # client EXPECT_OK ARGS... ; result in $out
     local expect=$1
     shift
     n=$((n + 1))
+    ns=$((ns + 1))
     out="$TEST_TMPDIR/c$n.json"
     if smtp_client --port "$port" "$@" >"$out"; then
         [ "$expect" = ok ] || fail "client $n unexpectedly succeeded: $(cat "$out")"
@@ -37,12 +40,16 @@ client() {  # client EXPECT_OK ARGS... ; result in $out
     fi
 }
 
+last_session() {  # last_session KEY: KEY of the latest session, once logged
+    wait_for_sessions "$SH" "$ns"
+    session_field "$SH" "$ns" "$1"
+}
+
 # 421 greeting: the client sees it, the server closes.
 write_faults "$SH" '{"greeting": "421 4.3.2 go away"}'
 client fail
 assert_json "$out" greeting='[421, "4.3.2 go away"]' sent=0
-wait_for_sessions "$SH" 1
-assert_eq closed_421 "$(session_field "$SH" 1 end)" "end after 421 greeting"
+assert_eq closed_421 "$(last_session end)" "end after 421 greeting"
 
 # 554 greeting: every command but QUIT gets 503.
 write_faults "$SH" '{"greeting": ["554-5.3.2 not here", "554 5.3.2 really not"]}'
@@ -59,6 +66,7 @@ wait_for_count "$SH" 1
 # An open connection keeps the faults it started with; a new one sees the
 # change.
 smtp_open "$port"
+ns=$((ns + 1))
 smtp_cmd "EHLO raw.test" 250
 write_faults "$SH" '{"rcpt": "550 5.7.1 changed"}'
 client fail
@@ -96,8 +104,7 @@ assert_json "$out" results.0.data.0=554 sent=0
 write_faults "$SH" '{"data_end": "452 4.3.1 out of storage"}'
 client fail
 assert_json "$out" results.0.data_end='[452, "4.3.1 out of storage"]'
-wait_for_sessions "$SH" 10
-assert_eq 1 "$(session_field "$SH" -1 rejected)" "rejected count"
+assert_eq 1 "$(last_session rejected)" "rejected count"
 assert_eq 2 "$(mail_count "$SH")" "stored after data_end 452"
 
 # Drop after the final dot: no reply, nothing stored.
@@ -105,17 +112,15 @@ write_faults "$SH" '{"drop_after_data": true}'
 client fail
 assert_json "$out" stage=data_end sent=0 \
     error='SMTPServerDisconnected: Connection unexpectedly closed'
-wait_for_sessions "$SH" 11
-assert_eq dropped_after_data "$(session_field "$SH" 11 end)" "end after drop"
-assert_eq 1 "$(session_field "$SH" 11 dropped)" "dropped count"
+assert_eq dropped_after_data "$(last_session end)" "end after drop"
+assert_eq 1 "$(last_session dropped)" "dropped count"
 assert_eq 2 "$(mail_count "$SH")" "stored after drop"
 
 # Drop when RCPT arrives.
 write_faults "$SH" '{"drop_at": "rcpt"}'
 client fail
 assert_json "$out" stage=rcpt
-wait_for_sessions "$SH" 12
-assert_eq dropped_at_rcpt "$(session_field "$SH" 12 end)" "end after drop_at rcpt"
+assert_eq dropped_at_rcpt "$(last_session end)" "end after drop_at rcpt"
 
 # Delay longer than the client's timeout: the client gives up at EHLO.
 write_faults "$SH" '{"delay": {"ehlo": 1.5}}'
@@ -134,6 +139,7 @@ wait_for_count "$SH" 3
 write_faults "$SH" '{"hide": ["PIPELINING", "8BITMIME", "SMTPUTF8"], "advertise": ["DSN"], "size": 1000, "no_starttls": true}'
 port_starttls=$(smarthost_port "$SH" 1)
 n=$((n + 1))
+ns=$((ns + 1))
 out="$TEST_TMPDIR/c$n.json"
 smtp_client --port "$port_starttls" --no-send --command STARTTLS >"$out" ||
     fail "EHLO shaping client failed: $(cat "$out")"
@@ -167,4 +173,5 @@ write_faults "$SH" '{"greeting": "421 broken'
 client ok
 assert_file_contains "$SH/smarthost.log" "not valid JSON" "log of a bad fault file"
 wait_for_count "$SH" 6
+assert_eq "$ns" "$(session_count "$SH")" "one sessions.log line per connection"
 exit 0

@@ -94,6 +94,7 @@ fi
 SMARTHOST_DIR="$TESTS_DIR/smarthost"
 SMARTHOST_PY="$SMARTHOST_DIR/smarthost.py"
 SMTPCLIENT_PY="$SMARTHOST_DIR/smtpclient.py"
+# shellcheck disable=SC2034  # for the test scripts
 TESTCERTS_PY="$SMARTHOST_DIR/testcerts.py"
 PYTHON3=${PYTHON3:-/usr/bin/python3}
 SMARTHOST_START_TIMEOUT=${SMARTHOST_START_TIMEOUT:-10}
@@ -101,6 +102,7 @@ WAIT_TIMEOUT=${WAIT_TIMEOUT:-10}
 export PYTHONDONTWRITEBYTECODE=1
 
 TEST_TMPDIR=
+# shellcheck disable=SC2034  # for the test scripts
 SMARTHOST_PID=
 _TEST_PIDS=()
 _SMARTHOST_DIRS=()
@@ -205,6 +207,7 @@ start_smarthost() {
     limit=$((SMARTHOST_START_TIMEOUT * 20))
     for ((i = 0; i < limit; i++)); do
         if [ -f "$dir/ready" ]; then
+            # shellcheck disable=SC2034  # for the test scripts
             SMARTHOST_PID=$pid
             return 0
         fi
@@ -237,9 +240,10 @@ smarthost_port() {
 
 write_faults() {
     local dir=$1 json=$2
-    printf '%s\n' "$json" >"$dir/faults.json.tmp.$$" &&
-        mv -f "$dir/faults.json.tmp.$$" "$dir/faults.json" ||
+    if ! printf '%s\n' "$json" >"$dir/faults.json.tmp.$$" ||
+        ! mv -f "$dir/faults.json.tmp.$$" "$dir/faults.json"; then
         fail "cannot write $dir/faults.json"
+    fi
 }
 
 clear_faults() {

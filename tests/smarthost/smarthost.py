@@ -19,15 +19,16 @@ Interface (command line)
     --dir DIR              state directory (created if missing)
     --cert KIND            certificate presented: good (default), selfsigned,
                            wronghost, expired or notyetvalid; see testcerts.py
-    --cert-dir DIR         where the test PKI lives (default: --dir); an
-                           existing complete set there is reused
+    --cert-dir DIR         where the test PKI lives (default: --dir); a
+                           complete set there is reused, else one is made
     --key-type ec|rsa      key algorithm when generating the PKI (default ec)
     --tls-min V, --tls-max V   protocol bounds, V in 1.0 1.1 1.2 1.3
                            (default min 1.2, max: library maximum)
     --client-cert none|optional|require
                            request a client certificate verified against
                            the test CA (default none = not requested)
-    --auth USER:PASS       (repeatable) enable AUTH PLAIN, LOGIN, CRAM-MD5
+    --auth USER:PASS       (repeatable) enable AUTH PLAIN, LOGIN (challenges
+                           "Username:", "Password:"), CRAM-MD5
     --oauth-token USER:TOKEN  (repeatable) enable AUTH XOAUTH2, OAUTHBEARER
     --auth-mechs LIST      comma list restricting the mechanisms offered
     --auth-require-tls     do not offer AUTH before TLS; AUTH then gets 538
@@ -63,9 +64,12 @@ State directory
                  (values never contain spaces; "-" means none):
                  session port mode peer tls cipher starttls auth client_cert
                  helo messages rejected dropped auth_failures errors end
-                 duration.  end is one of quit, client_closed, timeout,
-                 tls_failed, dropped_at_CMD, dropped_after_data, closed_421,
-                 server_shutdown, connection_error.
+                 duration.  peer is 127.0.0.1:PORT or [::1]:PORT;
+                 client_cert is the certificate's CN.  end is one of quit,
+                 client_closed, timeout, tls_failed, dropped_at_CMD,
+                 dropped_after_data, closed_421, server_shutdown,
+                 connection_error.  A failed implicit-TLS handshake is
+                 logged too (end=tls_failed, peer "-").
     mail/NNNN.eml  exact DATA bytes accepted (CRLF kept, dot-unstuffed)
     mail/NNNN.json envelope + connection facts (written after the .eml,
                  both atomically): id, session, mail_from, rcpt_tos,
@@ -81,7 +85,7 @@ Fault file (JSON object, re-read at each new connection; missing = none)
                              non-2xx answers 503 to all but QUIT)
     ehlo|helo|starttls|auth|mail|data|rset|noop|quit|vrfy|expn|help: REPLY
                              reply to that command instead of handling it
-    mail: {ADDR: REPLY, "*": REPLY}   per sender ("" is the null sender)
+    mail: REPLY or {ADDR: REPLY, "*": REPLY}   per sender ("" = null sender)
     rcpt: REPLY or {ADDR: REPLY, "*": REPLY}   per recipient
     data_end: REPLY          reply after the final dot (non-2xx: not stored)
     drop_after_data: true    close after the final dot without replying
@@ -102,11 +106,13 @@ Fault file (JSON object, re-read at each new connection; missing = none)
     Address keys are compared case-insensitively.
 
 How it fails
-    Bad arguments or a listen failure: message on stderr and in
-    smarthost.log, exit status 2 (arguments) or 1 (listen), no ready file.
+    Bad arguments: usage message on stderr, exit status 2.  A listen
+    failure: message on stderr and in smarthost.log, exit status 1.  In
+    both cases no ready file appears.
     Odd client behaviour never stops the server: errors are logged to
     smarthost.log, counted in sessions.log (errors=N) and answered 451.
-    An unreadable fault file is logged and treated as empty.
+    An unreadable fault file is logged and treated as empty; entries with a
+    value of the wrong type are logged and ignored.
     SIGTERM or SIGINT: closes all listeners and sessions, removes ready,
     exits 0.
 """
@@ -214,6 +220,53 @@ def format_dn(rdns):
         for key, value in rdn:
             parts.append("%s=%s" % (CERT_FIELDS.get(key, key), value))
     return ",".join(parts)
+
+
+def _is_reply(v):
+    return isinstance(v, str) or (isinstance(v, list) and v and
+                                  all(isinstance(x, str) for x in v))
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+
+
+FAULT_CHECKS = {
+    "greeting": _is_reply, "data_end": _is_reply,
+    "mail": lambda v: _is_reply(v) or (isinstance(v, dict) and all(
+        _is_reply(x) for x in v.values())),
+    "rcpt": lambda v: _is_reply(v) or (isinstance(v, dict) and all(
+        _is_reply(x) for x in v.values())),
+    "drop_after_data": lambda v: isinstance(v, bool),
+    "no_starttls": lambda v: isinstance(v, bool),
+    "drop_at": lambda v: isinstance(v, str) or (isinstance(v, list) and all(
+        isinstance(x, str) for x in v)),
+    "delay": lambda v: isinstance(v, dict) and all(
+        _is_number(x) for x in v.values()),
+    "size": lambda v: isinstance(v, int) and not isinstance(v, bool)
+    and v >= 0,
+    "max_messages": lambda v: isinstance(v, int) and v >= 0,
+    "max_rcpts": lambda v: isinstance(v, int) and v >= 0,
+    "hide": lambda v: isinstance(v, list) and all(
+        isinstance(x, str) for x in v),
+    "advertise": lambda v: isinstance(v, list) and all(
+        isinstance(x, str) for x in v),
+    "auth_mechs": lambda v: isinstance(v, list) and all(
+        isinstance(x, str) for x in v),
+}
+
+
+def check_faults(faults):
+    """Drop (and log) fault entries whose value has the wrong type."""
+    good = {}
+    for key, value in faults.items():
+        check = FAULT_CHECKS.get(key, _is_reply if key in COMMAND_FAULT_KEYS
+                                 else None)
+        if check is None or check(value):
+            good[key] = value
+        else:
+            log.error("faults file: bad value for %r ignored: %r", key, value)
+    return good
 
 
 def session_fields(sid, endpoint, **kw):
@@ -354,7 +407,7 @@ class State:
         if unknown:
             log.warning("faults file: unknown keys ignored: %s",
                         ", ".join(unknown))
-        return faults
+        return check_faults(faults)
 
     def log_tls_failure(self, endpoint, exc):
         """An implicit-TLS handshake failed before any SMTP session began."""
@@ -396,7 +449,7 @@ class Handler:
 # --------------------------------------------------------------------------
 # the SMTP protocol
 
-class TestSMTP(SMTP):
+class RecordingSMTP(SMTP):
     AuthLoginUsernameChallenge = "Username:"
     AuthLoginPasswordChallenge = "Password:"
 
@@ -1253,7 +1306,7 @@ async def serve(cfg):
             ctx.sslobject_class = failure_logging_sslobject(state, ep)
 
         def factory(ep=ep, ctx=starttls_ctx):
-            return TestSMTP(state, ep, ctx)
+            return RecordingSMTP(state, ep, ctx)
 
         server = await loop.create_server(
             factory, host=ep["host"], port=ep["port"],

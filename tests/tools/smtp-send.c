@@ -91,7 +91,7 @@ read_file(const char *path, size_t *len)
 		log_sysfatal(1, "cannot read %s", path);
 	if (f != stdin)
 		fclose(f);
-	strbuf_reserve(&sb, 0);
+	strbuf_append(&sb, "", 0);	/* NUL-terminated even when empty */
 	*len = sb.len;
 	return strbuf_export(&sb);
 }
@@ -373,7 +373,8 @@ main(int argc, char **argv)
 	msg = read_file(o.file, &len);
 	if (smtp_open(&o.p, &cl, &err) != SMTP_OK) {
 		print_fail(&err);
-		return 4;
+		worst = 4;
+		goto out;
 	}
 	print_session(smtp_session_info(cl));
 	for (n = 1; n <= o.count; n++) {
@@ -384,6 +385,7 @@ main(int argc, char **argv)
 	}
 	smtp_quit(cl);
 	smtp_close(cl);
+out:
 	xfree_secret(o.password, o.password ? strlen(o.password) : 0);
 	xfree_secret(o.token, o.token ? strlen(o.token) : 0);
 	free(msg);
