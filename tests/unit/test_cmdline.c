@@ -10,19 +10,25 @@
 #include "cmdline.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
-#define ARGC(v) ((int)(sizeof(v) / sizeof(v[0])) - 1)
 
 static struct cmdline cl;
 static struct strbuf err;
 
+/* parse - copy argv to static storage: cl points into it after the call */
 static int
-parse(int argc, char **argv)
+parse(char **argv)
 {
+	static char *store[64];
+	int n = 0;
+
+	for (; argv[n] && n < 63; n++)
+		store[n] = argv[n];
+	store[n] = NULL;
 	strbuf_free(&err);
-	return cmdline_parse(argc, argv, &cl, &err);
+	return cmdline_parse(n, store, &cl, &err);
 }
 
-#define PARSE(...) parse(ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
+#define PARSE(...) parse(ARGV(__VA_ARGS__))
 
 START_TEST(debian_cron)
 {
