@@ -21,6 +21,8 @@
 #ifndef POSTERN_COMPOSE_H
 #define POSTERN_COMPOSE_H
 
+#include <time.h>
+
 #include "aliases.h"
 #include "cmdline.h"
 #include "conf.h"
@@ -67,5 +69,11 @@ int compose_add_recipient(const char *text, const char *notify,
 int compose_fix_headers(const struct strbuf *message, const struct conf *conf,
     const struct compose_identity *who, const char *full_name,
     const char *sender, struct strbuf *out, struct strbuf *err);
+
+/* compose_date - when as an RFC 5322 date in local time */
+void compose_date(time_t when, char *buf, size_t size);
+
+/* compose_message_id - append a new "<time.pid.random@hostname>" */
+void compose_message_id(const char *hostname, struct strbuf *out);
 
 #endif

@@ -167,27 +167,24 @@ compose_header_recipients(const struct strbuf *message, const char *notify,
 	return status;
 }
 
-/* compose_date - an RFC 5322 date in local time */
-static void
-compose_date(char *buf, size_t size)
+void
+compose_date(time_t when, char *buf, size_t size)
 {
-	time_t now = time(NULL);
 	struct tm tm;
 
-	localtime_r(&now, &tm);
+	localtime_r(&when, &tm);
 	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
-/* compose_message_id - "<time.pid.random@hostname>" */
-static void
-compose_message_id(const struct conf *conf, struct strbuf *out)
+void
+compose_message_id(const char *hostname, struct strbuf *out)
 {
 	uint32_t rnd = 0;
 
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)clock();
 	strbuf_printf(out, "<%lld.%ld.%08x@%s>", (long long)time(NULL),
-	    (long)getpid(), (unsigned)rnd, conf->hostname);
+	    (long)getpid(), (unsigned)rnd, hostname);
 }
 
 /* compose_from - "Full Name <sender>", quoting the name when needed */
@@ -225,11 +222,11 @@ compose_add_missing(struct header_block *hb, const struct conf *conf,
 	int bad = 0;
 
 	if (header_first(hb, "Date") == HEADER_NONE) {
-		compose_date(date, sizeof(date));
+		compose_date(time(NULL), date, sizeof(date));
 		bad |= header_append(hb, "Date", date, err);
 	}
 	if (header_first(hb, "Message-ID") == HEADER_NONE) {
-		compose_message_id(conf, &v);
+		compose_message_id(conf->hostname, &v);
 		bad |= header_append(hb, "Message-ID", v.data, err);
 	}
 	if (header_first(hb, "From") == HEADER_NONE) {

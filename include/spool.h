@@ -1,0 +1,73 @@
+/*
+ * spool.h - the spool directory layout and the file operations every
+ * program that touches it shares.
+ *
+ * Layout under the spool directory (modes as install-root creates them):
+ *
+ *   incoming/    1730 postern:posterndrop  new entries from the set-gid
+ *                writer; only the worker may list or read them
+ *   queue/       0700 postern  the worker's private queue:
+ *                  QID          the message (a validated copy, immutable)
+ *                  QID.state    delivery state (qstate.h), replaced
+ *                               atomically after every attempt
+ *                  quarantine/  entries that failed validation
+ *                  posternd.lock  held by the running worker
+ *   public/      0755 postern  what any user may see or poke:
+ *                  flush        FIFO (0622): a byte asks the worker to act
+ *                  listing      the queue listing for mailq (0644)
+ *
+ * A queue ID is 17 upper-case hex digits: 8 of seconds, 5 of microseconds
+ * and 4 random, so names sort by arrival.
+ */
+#ifndef POSTERN_SPOOL_H
+#define POSTERN_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+#define SPOOL_QID_LEN		17
+#define SPOOL_INCOMING		"incoming"
+#define SPOOL_QUEUE		"queue"
+#define SPOOL_QUARANTINE	"quarantine"	/* inside queue/ */
+#define SPOOL_PUBLIC		"public"
+#define SPOOL_LOCK		"posternd.lock"	/* inside queue/ */
+#define SPOOL_FLUSH_FIFO	"flush"		/* inside public/ */
+#define SPOOL_LISTING		"listing"	/* inside public/ */
+#define SPOOL_STATE_SUFFIX	".state"
+
+/* Requests written to the flush FIFO, one byte each. */
+#define SPOOL_REQ_FLUSH		'F'	/* try every deferred entry now */
+#define SPOOL_REQ_RESCAN	'R'	/* the queue changed on disk: re-read it */
+
+/* spool_qid_valid - whether name is exactly a queue ID */
+bool spool_qid_valid(const char *name);
+
+/* spool_new_qid - a fresh time-ordered queue ID in buf (>= 18 bytes) */
+void spool_new_qid(char *buf, size_t size);
+
+/*
+ * spool_read_file - read the whole regular file name (relative to dirfd)
+ * into out, refusing symlinks (O_NOFOLLOW) and files over max bytes.
+ * Fills *st from fstat() of the opened file when st is not NULL.
+ * Returns 0, or an errno value (EFBIG for too big, EINVAL for not a
+ * regular file).
+ */
+int spool_read_file(int dirfd, const char *name, size_t max, struct strbuf *out,
+    struct stat *st);
+
+/*
+ * spool_write_file - durably replace name in dirfd with len bytes: write
+ * "name.tmp", fsync it, rename it over name, and fsync the directory when
+ * sync_dir is set. Leaves nothing behind on failure. Returns 0 or errno.
+ */
+int spool_write_file(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode, bool sync_dir);
+
+/* spool_fsync_dir - fsync a directory fd; 0 or errno */
+int spool_fsync_dir(int dirfd);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * pickup.c - validate incoming entries and copy them into the queue.
+ * See pickup.h.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pickup.h"
+#include "qrecord.h"
+#include "schedule.h"
+
+#define PICKUP_STALE_TMP	(24 * 3600)	/* seconds */
+#define PICKUP_ENVELOPE_MAX	((size_t)64 << 20)	/* on top of the message */
+
+/* pickup_quarantine - move a bad incoming entry aside */
+static void
+pickup_quarantine(struct worker *w, const char *name, const char *why)
+{
+	log_warn("%s: rejected incoming entry moved to quarantine: %s", name, why);
+	if (renameat(w->incoming_fd, name, w->quarantine_fd, name) < 0) {
+		log_syswarn("%s: cannot quarantine; removing it", name);
+		unlinkat(w->incoming_fd, name, 0);
+	}
+}
+
+/* pickup_limit - the largest incoming file accepted */
+static size_t
+pickup_limit(struct worker *w)
+{
+	struct wconf *wc = worker_conf_get(w);
+	uint64_t max = wc->conf->queue.max_message_size;
+
+	worker_conf_put(w, wc);
+	if (max == 0 || max > ((size_t)2 << 30))
+		return (size_t)2 << 30;
+	return (size_t)max + PICKUP_ENVELOPE_MAX;
+}
+
+/* pickup_one - validate and move one entry; true if it was queued */
+static bool
+pickup_one(struct worker *w, const char *name)
+{
+	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
+	struct qrecord rec;
+	struct stat sb;
+	bool queued = false;
+	int rc;
+
+	rc = spool_read_file(w->incoming_fd, name, pickup_limit(w), &buf, &sb);
+	if (rc == ENOENT)
+		goto out;
+	if (rc == EINVAL || rc == EFBIG) {
+		pickup_quarantine(w, name, rc == EINVAL ?
+		    "not a regular file" : "larger than the queue accepts");
+		goto out;
+	}
+	if (rc != 0) {
+		log_warn("%s: cannot read incoming entry: %s", name, strerror(rc));
+		goto out;
+	}
+	if (sb.st_nlink != 1) {
+		strbuf_printf(&err, "link count %lu, expected 1",
+		    (unsigned long)sb.st_nlink);
+		pickup_quarantine(w, name, err.data);
+		goto out;
+	}
+	if (!qrecord_decode(buf.data, buf.len, true, &rec, &err)) {
+		pickup_quarantine(w, name, err.data);
+		goto out;
+	}
+	if (rec.uid != (long)sb.st_uid) {
+		strbuf_printf(&err, "file owner uid %lu does not match the "
+		    "record's uid %ld", (unsigned long)sb.st_uid, rec.uid);
+		pickup_quarantine(w, name, err.data);
+		qrecord_free(&rec);
+		goto out;
+	}
+	if (faccessat(w->queue_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* copied before a crash; the queue has it already */
+		unlinkat(w->incoming_fd, name, 0);
+		qrecord_free(&rec);
+		goto out;
+	}
+	rc = spool_write_file(w->queue_fd, name, buf.data, buf.len, 0600, true);
+	if (rc != 0) {
+		log_warn("%s: cannot copy into the queue: %s", name, strerror(rc));
+		qrecord_free(&rec);
+		goto out;
+	}
+	if (unlinkat(w->incoming_fd, name, 0) < 0)
+		log_syswarn("%s: cannot remove incoming copy", name);
+	log_info("%s: uid=%ld from=<%s> size=%zu nrcpt=%zu", name, rec.uid,
+	    rec.sender, rec.message_len, rec.nrcpts);
+	sched_put(w->sched, name, 0, false);
+	qrecord_free(&rec);
+	queued = true;
+out:
+	strbuf_free(&buf);
+	strbuf_free(&err);
+	return queued;
+}
+
+/* pickup_stale_tmp - remove a writer's temporary file older than a day */
+static void
+pickup_stale_tmp(struct worker *w, const char *name)
+{
+	struct stat sb;
+
+	if (fstatat(w->incoming_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (worker_now() - sb.st_mtime < PICKUP_STALE_TMP)
+		return;
+	if (unlinkat(w->incoming_fd, name, 0) == 0)
+		log_warn("%s: removed a spool writer's temporary file left "
+		    "since %lld", name, (long long)sb.st_mtime);
+}
+
+size_t
+pickup_scan(struct worker *w)
+{
+	int fd = dup(w->incoming_fd);
+	DIR *dir;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || !(dir = fdopendir(fd))) {
+		log_syswarn("cannot read the incoming directory");
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (spool_qid_valid(de->d_name))
+			n += pickup_one(w, de->d_name);
+		else if (de->d_name[0] == 't' && spool_qid_valid(de->d_name + 1))
+			pickup_stale_tmp(w, de->d_name);
+		else
+			pickup_quarantine(w, de->d_name, "not a queue file name");
+	}
+	closedir(dir);
+	return n;
+}

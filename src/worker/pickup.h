@@ -1,0 +1,26 @@
+/*
+ * pickup.h - move new entries from incoming/ into the private queue.
+ *
+ * The worker trusts nothing in incoming/: each entry must be a regular
+ * file (never a symlink, FIFO or device) with exactly one link, owned by
+ * the uid its record names, no larger than the queue allows, and a
+ * complete, valid queue record (qrecord.h). A valid entry is copied to
+ * queue/QID and fsync'd, and only then removed from incoming/; a crash
+ * in between is noticed at the next scan (the queue copy exists) and the
+ * incoming file is just removed. An invalid entry is moved to
+ * queue/quarantine/ with a log line that says why. Temporary files of a
+ * writer that was killed are removed after a day.
+ *
+ * Log: "QID: uid=33 from=<www-data@example.com> size=1234 nrcpt=2".
+ */
+#ifndef POSTERN_PICKUP_H
+#define POSTERN_PICKUP_H
+
+#include <stddef.h>
+
+#include "worker.h"
+
+/* pickup_scan - pick up everything in incoming/; returns how many */
+size_t pickup_scan(struct worker *w);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * worker.h - what the parts of posternd share: the open spool, the
+ * current configuration (replaced on SIGHUP), and the schedule.
+ *
+ * Threads: the main thread picks up new mail, handles signals and FIFO
+ * requests, and reloads the configuration. conf.concurrency delivery
+ * threads each own at most one SMTP session and take due entries from
+ * the schedule (sched.c). A queue entry is worked on by one thread at a
+ * time: the schedule marks it busy, and the thread also holds an flock()
+ * on the message file so the admin CLI never edits an entry mid-delivery.
+ */
+#ifndef POSTERN_WORKER_H
+#define POSTERN_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aliases.h"
+#include "conf.h"
+#include "spool.h"
+
+/* One loaded configuration; shared by reference count. */
+struct wconf {
+	struct conf *conf;
+	struct aliases aliases;
+	unsigned generation;		/* bumped on every reload */
+	unsigned refs;			/* guarded by worker.conf_lock */
+};
+
+struct sched;
+
+struct worker {
+	int spool_fd, incoming_fd, queue_fd, quarantine_fd, public_fd;
+	pthread_mutex_t conf_lock;
+	struct wconf *wconf;		/* current; guarded by conf_lock */
+	struct sched *sched;
+	bool once;			/* --once: one pass, then exit */
+	atomic_bool stopping;		/* SIGTERM: take no new work */
+};
+
+/* worker_conf_get - a counted reference to the current configuration */
+struct wconf *worker_conf_get(struct worker *w);
+/* worker_conf_put - drop a reference; the last one frees it */
+void worker_conf_put(struct worker *w, struct wconf *wc);
+
+/* worker_now - seconds since the epoch */
+int64_t worker_now(void);
+
+#endif
