@@ -1,6 +1,7 @@
 /*
- * postern.c - the administrator's command: check the configuration, and
- * (as later parts land) inspect and manage the queue and probe smarthosts.
+ * postern.c - the administrator's command: check the configuration,
+ * inspect and manage the queue (queue_admin.h), and (when port
+ * selection lands) probe smarthosts.
  *
  * Usage: postern COMMAND [ARGS]. Each command is one small function;
  * main() only dispatches. Exit statuses follow sysexits(3): 64 for a usage
@@ -17,6 +18,7 @@
 #include "conf.h"
 #include "log.h"
 #include "paths.h"
+#include "queue_admin.h"
 
 struct postern_command {
 	const char *name;
@@ -44,6 +46,85 @@ postern_check_config(int argc, char **argv)
 	return EX_OK;
 }
 
+/* postern_queue - the queue listing, as mailq */
+static int
+postern_queue(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: postern queue\n");
+		return EX_USAGE;
+	}
+	return admin_list(stdout);
+}
+
+/* postern_flush - ask the worker to try everything now */
+static int
+postern_flush(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: postern flush\n");
+		return EX_USAGE;
+	}
+	return admin_flush();
+}
+
+/* postern_one_qid - the QID argument of show, retry, hold and release */
+static const char *
+postern_one_qid(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: postern %s QUEUE-ID\n", argv[0]);
+		return NULL;
+	}
+	return argv[1];
+}
+
+static int
+postern_show(int argc, char **argv)
+{
+	const char *qid = postern_one_qid(argc, argv);
+
+	return qid ? admin_show(qid, stdout) : EX_USAGE;
+}
+
+static int
+postern_retry(int argc, char **argv)
+{
+	const char *qid = postern_one_qid(argc, argv);
+
+	return qid ? admin_change(ADMIN_RETRY, qid) : EX_USAGE;
+}
+
+static int
+postern_hold(int argc, char **argv)
+{
+	const char *qid = postern_one_qid(argc, argv);
+
+	return qid ? admin_change(ADMIN_HOLD, qid) : EX_USAGE;
+}
+
+static int
+postern_release(int argc, char **argv)
+{
+	const char *qid = postern_one_qid(argc, argv);
+
+	return qid ? admin_change(ADMIN_RELEASE, qid) : EX_USAGE;
+}
+
+/* postern_delete - one entry, or every entry with --all */
+static int
+postern_delete(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: postern delete QUEUE-ID|--all\n");
+		return EX_USAGE;
+	}
+	return admin_change(ADMIN_DELETE, strcmp(argv[1], "--all") == 0 ?
+	    "ALL" : argv[1]);
+}
+
 /* postern_not_yet - placeholder for commands whose subsystem is not built */
 static int
 postern_not_yet(int argc, char **argv)
@@ -56,14 +137,13 @@ postern_not_yet(int argc, char **argv)
 static const struct postern_command postern_commands[] = {
 	{ "check-config", postern_check_config,
 	  "validate postern.conf and print the effective configuration" },
-	{ "queue", postern_not_yet, "list the queue (as mailq)" },
-	{ "show", postern_not_yet, "show one queued message's envelope and headers" },
-	{ "flush", postern_not_yet, "ask the worker to try every queued message now" },
-	{ "retry", postern_not_yet, "retry one queued message now" },
-	{ "delete", postern_not_yet, "delete a queued message, or --all" },
-	{ "hold", postern_not_yet, "hold a queued message" },
-	{ "release", postern_not_yet, "release a held message" },
-	{ "status", postern_not_yet, "report worker and queue health" },
+	{ "queue", postern_queue, "list the queue (as mailq)" },
+	{ "show", postern_show, "show one queued message's envelope and headers" },
+	{ "flush", postern_flush, "try every queued message now" },
+	{ "retry", postern_retry, "retry one queued message now" },
+	{ "delete", postern_delete, "delete a queued message, or --all" },
+	{ "hold", postern_hold, "hold a queued message" },
+	{ "release", postern_release, "release a held message" },
 	{ "probe", postern_not_yet, "test every candidate port of a smarthost" },
 };
 

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "msgin.h"
 #include "paths.h"
+#include "queue_admin.h"
 #include "qrecord.h"
 #include "strutil.h"
 #include "submit.h"
@@ -155,9 +156,10 @@ main(int argc, char **argv)
 		return status;
 	if (cl.mode == CMDLINE_ALIASES)
 		return sendmail_check_aliases(&cl, conf);
-	if (cl.mode == CMDLINE_LIST_QUEUE || cl.mode == CMDLINE_RUN_QUEUE)
-		log_fatal(EX_UNAVAILABLE, "queue listing (-bp, mailq) and queue runs (-q) "
-		    "are not implemented yet");
+	if (cl.mode == CMDLINE_LIST_QUEUE)
+		return admin_list(stdout);
+	if (cl.mode == CMDLINE_RUN_QUEUE)
+		return admin_flush();
 	aliases_load(&aliases, conf, NULL, &problems);	/* newaliases reports them */
 	sendmail_identity(&who, login, sizeof(login), name, sizeof(name));
 	if (cl.mode == CMDLINE_SMTP)

@@ -112,7 +112,9 @@ spool_write_file(int dirfd, const char *name, const void *data, size_t len,
 	    mode);
 	if (fd < 0)
 		return errno;
-	while (len > 0) {
+	if (fchmod(fd, mode) < 0)		/* exactly mode, whatever the umask */
+		err = errno;
+	while (!err && len > 0) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)

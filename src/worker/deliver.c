@@ -87,6 +87,7 @@ deliver_settle(struct worker *w, const struct wconf *wc, struct qentry *e,
 	int64_t now = worker_now();
 	size_t *expired = NULL, nexpired = 0;
 	uint32_t jitter = 0;
+	uint64_t wait_ms;
 	int rc;
 
 	e->st.attempts++;
@@ -123,8 +124,9 @@ deliver_settle(struct worker *w, const struct wconf *wc, struct qentry *e,
 	}
 	if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
 		jitter = (uint32_t)now;
-	*next = now + (int64_t)(qstate_backoff_ms(e->st.attempts,
-	    conf->queue.min_backoff_ms, conf->queue.max_backoff_ms, jitter) / 1000);
+	wait_ms = qstate_backoff_ms(e->st.attempts, conf->queue.min_backoff_ms,
+	    conf->queue.max_backoff_ms, jitter);
+	*next = now + (int64_t)((wait_ms + 999) / 1000);
 	e->st.next_attempt = *next;
 	if (conf->queue.delay_warning_ms && !e->st.warned &&
 	    now - e->rec.arrival >= (int64_t)(conf->queue.delay_warning_ms / 1000)) {

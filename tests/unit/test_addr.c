@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "strbuf.h"
+#include "unit_main.h"
 
 struct list_case {
 	const char *in;
@@ -445,8 +446,6 @@ main(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, list_forms, 0, NCASES(list_cases));
 	tcase_add_loop_test(tc, list_rejected, 0, NCASES(bad_cases));
@@ -458,9 +457,5 @@ main(void)
 	tcase_add_test(tc, envelope_length);
 	tcase_add_test(tc, list_specs_are_envelope_safe);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "cmdline.h"
+#include "unit_main.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 
@@ -173,8 +174,6 @@ main(void)
 {
 	Suite *s = suite_create("cmdline");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, debian_cron);
 	tcase_add_test(tc, phpmailer_repeats);
@@ -185,9 +184,5 @@ main(void)
 	tcase_add_test(tc, delivery_and_ignored);
 	tcase_add_test(tc, usage_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

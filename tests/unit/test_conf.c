@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "unit_main.h"
 
 #define MIN	60000ULL
 #define SMARTHOST \
@@ -798,8 +799,6 @@ main(void)
 {
 	Suite *s = suite_create("conf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	log_init("test_conf", LOG_TO_STDERR);
 	tcase_set_timeout(tc, 30);
@@ -825,9 +824,5 @@ main(void)
 	tcase_add_test(tc, print_masks_and_round_trips);
 	tcase_add_test(tc, secret_file_modes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include "header.h"
 #include "strbuf.h"
+#include "unit_main.h"
 
 struct split_case {
 	const char *msg;
@@ -391,8 +392,6 @@ main(void)
 {
 	Suite *s = suite_create("header");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, split, 0, NCASES(split_cases));
 	tcase_add_test(tc, roundtrip);
@@ -405,9 +404,5 @@ main(void)
 	tcase_add_loop_test(tc, recipients, 0, NCASES(rcpt_cases));
 	tcase_add_test(tc, recipients_rejected);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

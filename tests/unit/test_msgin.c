@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "msgin.h"
+#include "unit_main.h"
 
 static char *
 norm(const char *in, size_t len, bool ignore_dots, uint64_t max, enum msgin_status *st)
@@ -114,8 +115,6 @@ main(void)
 {
 	Suite *s = suite_create("msgin");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, line_endings);
 	tcase_add_test(tc, dot_rules);
@@ -123,9 +122,5 @@ main(void)
 	tcase_add_test(tc, size_limit);
 	tcase_add_test(tc, from_pipe_in_chunks);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

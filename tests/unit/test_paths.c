@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "paths.h"
+#include "unit_main.h"
 
 START_TEST(defaults_without_environment)
 {
@@ -39,15 +40,9 @@ main(void)
 {
 	Suite *s = suite_create("paths");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, defaults_without_environment);
 	tcase_add_test(tc, overrides_when_not_setid);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qrecord.h"
+#include "unit_main.h"
 
 #define TRUSTED "postern-queue 1\nuid 1000\nlogin alice\narrival 1700000000\n"
 
@@ -130,16 +131,10 @@ main(void)
 {
 	Suite *s = suite_create("qrecord");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, rejections);
 	tcase_add_test(tc, null_sender_and_nul_line);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -11,6 +11,7 @@
 #include "smtp_auth.h"
 #include "smtp_reply.h"
 #include "strbuf.h"
+#include "unit_main.h"
 
 static const struct smtp_auth_creds pw = { "tim", "tanstaaftanstaaf", NULL,
     "mx.example", 587 };
@@ -144,8 +145,6 @@ main(void)
 {
 	Suite *s = suite_create("smtp_auth");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, base64_round_trip);
 	tcase_add_test(tc, plain_and_login);
@@ -153,9 +152,5 @@ main(void)
 	tcase_add_test(tc, oauth_formats);
 	tcase_add_test(tc, choose);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

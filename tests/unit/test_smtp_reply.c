@@ -9,6 +9,7 @@
 
 #include "smtp_reply.h"
 #include "strbuf.h"
+#include "unit_main.h"
 
 /* feed - push NUL-separated lines; returns the status of the last one */
 static enum smtp_reply_status
@@ -252,8 +253,6 @@ main(void)
 {
 	Suite *s = suite_create("smtp_reply");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, single_line);
 	tcase_add_test(tc, multi_line);
@@ -268,9 +267,5 @@ main(void)
 	tcase_add_test(tc, ehlo_caps_edge_cases);
 	tcase_add_test(tc, auth_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -9,6 +9,7 @@
 
 #include "strbuf.h"
 #include "strutil.h"
+#include "unit_main.h"
 
 START_TEST(append_and_grow)
 {
@@ -74,16 +75,10 @@ main(void)
 {
 	Suite *s = suite_create("strbuf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, append_and_grow);
 	tcase_add_test(tc, embedded_nul_and_export);
 	tcase_add_test(tc, bounded_copies);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

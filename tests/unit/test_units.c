@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "units.h"
+#include "unit_main.h"
 
 static uint64_t
 duration(const char *text)
@@ -98,17 +99,11 @@ main(void)
 {
 	Suite *s = suite_create("units");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, durations_rejected);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, formatting);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -1,0 +1,37 @@
+/*
+ * queue_admin.h - the queue operations of mailq, sendmail -bp/-q and the
+ * postern admin command, shared so that they behave the same.
+ *
+ * Privileges: the queue directory is readable only by root and the
+ * postern user. Listing works for everybody: an unprivileged caller asks
+ * the running worker (a byte on the public FIFO) to publish the listing
+ * and reads that, as Postfix's mailq asks its showq service. Changing an
+ * entry needs root or postern; the change is made under the entry's lock
+ * and the worker is told to rescan. Every function prints its own
+ * messages and returns a sysexits status.
+ */
+#ifndef POSTERN_QUEUE_ADMIN_H
+#define POSTERN_QUEUE_ADMIN_H
+
+#include <stdio.h>
+
+enum admin_change { ADMIN_HOLD, ADMIN_RELEASE, ADMIN_RETRY, ADMIN_DELETE };
+
+/* admin_list - print the queue listing (mailq) */
+int admin_list(FILE *out);
+
+/*
+ * admin_flush - ask the running worker to try every entry now; when none
+ * runs, run one foreground pass (posternd --once --flush) if the caller
+ * may, else fail with EX_UNAVAILABLE.
+ */
+int admin_flush(void);
+
+/* admin_show - envelope, delivery state and headers of one entry */
+int admin_show(const char *qid, FILE *out);
+
+/* admin_change - hold, release, retry or delete qid ("ALL" = every entry
+   for ADMIN_DELETE) */
+int admin_change(enum admin_change what, const char *qid);
+
+#endif

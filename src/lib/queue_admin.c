@@ -1,0 +1,339 @@
+/*
+ * queue_admin.c - list, flush, show and change queue entries. See
+ * queue_admin.h for the privilege model.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listing.h"
+#include "log.h"
+#include "paths.h"
+#include "qentry.h"
+#include "queue_admin.h"
+#include "spool.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define ADMIN_WAIT_MS	10000	/* for the worker's listing or an entry lock */
+
+/* admin_open - open a directory of the spool; -1 with errno */
+static int
+admin_open(const char *sub)
+{
+	char path[4096];
+
+	if (!str_format(path, sizeof(path), "%s/%s", paths_spool_dir(), sub)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* admin_poke - write one request byte to the worker; false if none runs */
+static bool
+admin_poke(char request)
+{
+	int dfd = admin_open(SPOOL_PUBLIC), fd = -1;
+	bool ok = false;
+
+	if (dfd >= 0)
+		fd = openat(dfd, SPOOL_FLUSH_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		ok = write(fd, &request, 1) == 1;
+		close(fd);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return ok;
+}
+
+/* admin_sleep_ms - nap between polls */
+static void
+admin_sleep_ms(int ms)
+{
+	poll(NULL, 0, ms);
+}
+
+/* admin_list_via_worker - ask the worker for public/listing and print it */
+static int
+admin_list_via_worker(FILE *out)
+{
+	struct strbuf buf = STRBUF_INIT;
+	struct stat before, sb;
+	int dfd = admin_open(SPOOL_PUBLIC), status = EX_UNAVAILABLE;
+	bool had = false;
+
+	if (dfd < 0 || !admin_poke('L')) {
+		log_warn("queue listing unavailable: posternd is not running, and "
+		    "only root and the postern user can read the queue");
+		goto out;
+	}
+	had = fstatat(dfd, SPOOL_LISTING, &before, 0) == 0;
+	for (int waited = 0; waited < ADMIN_WAIT_MS; waited += 50) {
+		admin_sleep_ms(50);
+		if (fstatat(dfd, SPOOL_LISTING, &sb, 0) == 0 && (!had ||
+		    sb.st_ino != before.st_ino || sb.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+		    sb.st_mtim.tv_nsec != before.st_mtim.tv_nsec)) {
+			if (spool_read_file(dfd, SPOOL_LISTING, (size_t)1 << 30, &buf,
+			    NULL) == 0) {
+				fwrite(buf.data, 1, buf.len, out);
+				status = EX_OK;
+			}
+			goto out;
+		}
+	}
+	log_warn("queue listing unavailable: posternd did not answer");
+out:
+	if (dfd >= 0)
+		close(dfd);
+	strbuf_free(&buf);
+	return status;
+}
+
+int
+admin_list(FILE *out)
+{
+	struct strbuf buf = STRBUF_INIT;
+	int qfd = admin_open(SPOOL_QUEUE), ifd;
+
+	if (qfd < 0)
+		return admin_list_via_worker(out);
+	ifd = admin_open(SPOOL_INCOMING);
+	listing_build(qfd, ifd, &buf);
+	fwrite(buf.data, 1, buf.len, out);
+	strbuf_free(&buf);
+	close(qfd);
+	if (ifd >= 0)
+		close(ifd);
+	return EX_OK;
+}
+
+int
+admin_flush(void)
+{
+	const char *prog = paths_worker_program();
+	char *argv[] = { (char *)prog, "--once", "--flush", NULL };
+	int qfd, status;
+	pid_t pid;
+
+	if (admin_poke(SPOOL_REQ_FLUSH)) {
+		printf("asked posternd to try every queued message now\n");
+		return EX_OK;
+	}
+	if ((qfd = admin_open(SPOOL_QUEUE)) < 0) {
+		log_warn("posternd is not running, and only root and the postern "
+		    "user can run the queue; queued mail goes out when it starts");
+		return EX_UNAVAILABLE;
+	}
+	close(qfd);
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		log_syswarn("fork");
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		execv(prog, argv);
+		log_syswarn("cannot run %s", prog);
+		_exit(EX_UNAVAILABLE);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return EX_OSERR;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
+}
+
+/* admin_print_time - "2026-11-23 10:00:00 +0000" */
+static void
+admin_print_time(FILE *out, const char *label, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+
+	localtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z", &tm);
+	fprintf(out, "%s: %s\n", label, buf);
+}
+
+/* admin_open_queue - the queue directory, or a message and -1 */
+static int
+admin_open_queue(void)
+{
+	int qfd = admin_open(SPOOL_QUEUE);
+
+	if (qfd < 0)
+		log_syswarn("cannot open the queue %s/%s%s", paths_spool_dir(),
+		    SPOOL_QUEUE, errno == EACCES ?
+		    " (only root and the postern user may)" : "");
+	return qfd;
+}
+
+/* admin_entry_status - the sysexits status for a qentry_open() error */
+static int
+admin_entry_status(const char *qid, int rc, const struct strbuf *err)
+{
+	if (rc == ENOENT) {
+		log_warn("%s: no such queue entry", qid);
+		return EX_NOINPUT;
+	}
+	if (rc == EWOULDBLOCK) {
+		log_warn("%s: being delivered right now; try again", qid);
+		return EX_TEMPFAIL;
+	}
+	log_warn("%s: %s", qid, rc == EINVAL ? strbuf_cstr(err) : strerror(rc));
+	return rc == EINVAL ? EX_DATAERR : EX_IOERR;
+}
+
+int
+admin_show(const char *qid, FILE *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct qentry e;
+	int qfd = admin_open_queue(), rc;
+	const char *body;
+
+	if (qfd < 0)
+		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	rc = qentry_open(qfd, qid, QENTRY_NO_LOCK, &e, &err);
+	close(qfd);
+	if (rc != 0) {
+		rc = admin_entry_status(qid, rc, &err);
+		strbuf_free(&err);
+		return rc;
+	}
+	fprintf(out, "queue id: %s\nsubmitted by: uid %ld (%s)\n", e.qid,
+	    e.rec.uid, e.rec.login);
+	admin_print_time(out, "arrival", e.rec.arrival);
+	fprintf(out, "size: %zu\nsender: <%s>\nstate: %s%s, %u attempt%s\n",
+	    e.rec.message_len, e.rec.sender, qstate_kind_name(e.st.kind),
+	    e.st.hold ? ", held" : "", e.st.attempts, e.st.attempts == 1 ? "" : "s");
+	if (e.st.attempts)
+		admin_print_time(out, "next attempt", e.st.next_attempt);
+	if (e.st.relay)
+		fprintf(out, "last relay: %s\n", e.st.relay);
+	if (e.st.reason)
+		fprintf(out, "deferred: %s\n", e.st.reason);
+	for (size_t i = 0; i < e.rec.nrcpts; i++)
+		fprintf(out, "recipient: <%s> %s%s%s\n", e.rec.rcpts[i].address,
+		    qstate_status_name(e.st.rcpts[i].status),
+		    e.st.rcpts[i].text ? ": " : "",
+		    e.st.rcpts[i].text ? e.st.rcpts[i].text : "");
+	fputs("\n", out);
+	/* headers only: up to the first empty line */
+	body = e.rec.message;
+	for (size_t i = 0; i < e.rec.message_len; i++) {
+		if (e.rec.message[i] == '\n' &&
+		    (i + 1 == e.rec.message_len || e.rec.message[i + 1] == '\n')) {
+			body = e.rec.message + i + 1;
+			break;
+		}
+		if (i + 1 == e.rec.message_len)
+			body = e.rec.message + e.rec.message_len;
+	}
+	fwrite(e.rec.message, 1, (size_t)(body - e.rec.message), out);
+	qentry_close(&e);
+	strbuf_free(&err);
+	return EX_OK;
+}
+
+/* admin_change_one - apply what to one entry under its lock */
+static int
+admin_change_one(int qfd, enum admin_change what, const char *qid)
+{
+	static const char *const done[] = { "held", "released",
+	    "scheduled for immediate delivery", "deleted" };
+	struct strbuf err = STRBUF_INIT;
+	struct qentry e;
+	int rc;
+
+	for (int waited = 0;; waited += 100) {
+		strbuf_reset(&err);
+		rc = qentry_open(qfd, qid, QENTRY_TRY_LOCK, &e, &err);
+		if (rc != EWOULDBLOCK || waited >= ADMIN_WAIT_MS)
+			break;
+		admin_sleep_ms(100);
+	}
+	if (rc == EINVAL && what == ADMIN_DELETE)
+		rc = 0, e.fd = -1;	/* a damaged entry can still be deleted */
+	if (rc != 0) {
+		rc = admin_entry_status(qid, rc, &err);
+		strbuf_free(&err);
+		return rc;
+	}
+	switch (what) {
+	case ADMIN_HOLD:
+		e.st.hold = true;
+		break;
+	case ADMIN_RELEASE:
+		e.st.hold = false;
+		e.st.next_attempt = 0;
+		break;
+	case ADMIN_RETRY:
+		e.st.next_attempt = 0;
+		break;
+	case ADMIN_DELETE:
+		break;
+	}
+	rc = what == ADMIN_DELETE ? qentry_remove(qfd, qid) : qentry_save(qfd, &e);
+	qentry_close(&e);
+	strbuf_free(&err);
+	if (rc != 0) {
+		log_warn("%s: %s", qid, strerror(rc));
+		return EX_IOERR;
+	}
+	printf("%s: %s\n", qid, done[what]);
+	return EX_OK;
+}
+
+/* admin_delete_all - delete every entry; the first failure's status */
+static int
+admin_delete_all(int qfd)
+{
+	int fd = dup(qfd), status = EX_OK, rc;
+	DIR *dir;
+	struct dirent *de;
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		log_syswarn("cannot read the queue");
+		if (fd >= 0)
+			close(fd);
+		return EX_IOERR;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (spool_qid_valid(de->d_name) &&
+		    (rc = admin_change_one(qfd, ADMIN_DELETE, de->d_name)) != EX_OK &&
+		    status == EX_OK)
+			status = rc;
+	closedir(dir);
+	return status;
+}
+
+int
+admin_change(enum admin_change what, const char *qid)
+{
+	int qfd = admin_open_queue(), status;
+
+	if (qfd < 0)
+		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	if (what == ADMIN_DELETE && strcmp(qid, "ALL") == 0)
+		status = admin_delete_all(qfd);
+	else if (!spool_qid_valid(qid)) {
+		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
+		status = EX_USAGE;
+	} else
+		status = admin_change_one(qfd, what, qid);
+	close(qfd);
+	admin_poke(SPOOL_REQ_RESCAN);
+	return status;
+}
