@@ -156,10 +156,11 @@ main(int argc, char **argv)
 		return status;
 	if (cl.mode == CMDLINE_ALIASES)
 		return sendmail_check_aliases(&cl, conf);
-	if (cl.mode == CMDLINE_LIST_QUEUE)
-		return admin_list(stdout);
-	if (cl.mode == CMDLINE_RUN_QUEUE)
-		return admin_flush();
+	if (cl.mode == CMDLINE_LIST_QUEUE || cl.mode == CMDLINE_RUN_QUEUE) {
+		conf_free(conf);
+		return cl.mode == CMDLINE_LIST_QUEUE ? admin_list(stdout) :
+		    admin_flush();
+	}
 	aliases_load(&aliases, conf, NULL, &problems);	/* newaliases reports them */
 	sendmail_identity(&who, login, sizeof(login), name, sizeof(name));
 	if (cl.mode == CMDLINE_SMTP)

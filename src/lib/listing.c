@@ -52,7 +52,8 @@ listing_collect(int dirfd, struct listing_names *out)
 		memcpy(out->ids[out->count++], de->d_name, SPOOL_QID_LEN + 1);
 	}
 	closedir(dir);
-	qsort(out->ids, out->count, sizeof(*out->ids), listing_cmp);
+	if (out->count > 1)
+		qsort(out->ids, out->count, sizeof(*out->ids), listing_cmp);
 }
 
 static void
