@@ -63,4 +63,40 @@ expect_rc 4 "silent tls"
 expect_out "fail class=timeout phase=TLS handshake"
 t1=$(now_ms)
 [ $((t1 - t0)) -lt 4000 ] || fail "silent server: took $((t1 - t0)) ms"
+
+# A server that accepts DATA and then stops reading: once the socket
+# buffers fill, the body write waits, and the data-block timeout ends it.
+STALL_PORT_FILE=$TEST_TMPDIR/stall.port
+spawn "$PYTHON3" -c '
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+c, _ = s.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+f = c.makefile("rb")
+c.sendall(b"220 stall.test ESMTP\r\n")
+for line in f:
+    cmd = line[:4].upper()
+    if cmd in (b"EHLO", b"HELO"):
+        c.sendall(b"250 stall.test\r\n")
+    elif cmd == b"DATA":
+        c.sendall(b"354 go ahead\r\n")
+        time.sleep(60)          # never read the body
+    else:
+        c.sendall(b"250 ok\r\n")
+' "$STALL_PORT_FILE"
+wait_for_file "$STALL_PORT_FILE"
+STALL=$(cat "$STALL_PORT_FILE")
+BIG=$TEST_TMPDIR/big
+{ printf 'Subject: big\n\n'; head -c 12000000 /dev/zero | tr '\0' 'x' | fold -w 76; } >"$BIG"
+t0=$(now_ms)
+run_send --port "$STALL" "${TIMEOUTS[@]}" --security plain --tls none --to a@example.com "$BIG"
+t1=$(now_ms)
+expect_rc 3 "stalled body"
+expect_out "fail class=timeout phase=end of data"
+[ $((t1 - t0)) -lt 5000 ] || fail "stalled body: took $((t1 - t0)) ms with an 800 ms block timeout"
 exit 0
