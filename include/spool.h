@@ -4,8 +4,13 @@
  *
  * Layout under the spool directory (modes as install-root creates them):
  *
- *   incoming/    1730 postern:posterndrop  new entries from the set-gid
- *                writer; only the worker may list or read them
+ *   incoming/    1770 postern:posterndrop  new entries from the set-gid
+ *                writer; no user may list or read them. The group
+ *                needs read permission because the writer must fsync
+ *                the directory (which needs an fd opened for reading);
+ *                only the writer runs with that group, and it never
+ *                lists or reads. The sticky bit keeps it from removing
+ *                or renaming entries that are not its own.
  *   queue/       0700 postern  the worker's private queue:
  *                  QID          the message (a validated copy, immutable)
  *                  QID.state    delivery state (qstate.h), replaced
