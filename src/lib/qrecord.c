@@ -92,7 +92,39 @@ struct qrecord_cursor {
 	const char *end;
 	char key[16];
 	char *value;		/* heap copy of the current line's value */
+	int stage;		/* qrecord_order index of the last key seen */
 };
+
+/*
+ * The one order the encoder writes, which the decoder insists on so that
+ * every valid file has a single form: sender, the recipients (each with
+ * its notify and orcpt), then ret, envid, body, smtputf8 and message.
+ */
+static const char *const qrecord_order[] = {
+	"sender", "rcpt", "ret", "envid", "body", "smtputf8", "message",
+};
+
+/* qrecord_in_order - whether key may follow the keys seen so far */
+static bool
+qrecord_in_order(struct qrecord_cursor *c, const char *key, struct strbuf *err)
+{
+	int stage = 1;		/* notify and orcpt belong to the rcpt stage;
+				   unknown keys are refused by the caller */
+
+	for (int i = 0; i < (int)(sizeof(qrecord_order) / sizeof(qrecord_order[0])); i++)
+		if (strcmp(key, qrecord_order[i]) == 0)
+			stage = i;
+	if (stage < c->stage) {
+		strbuf_printf(err, "\"%s\" line out of order", key);
+		return false;
+	}
+	if (stage > 1 && stage == c->stage) {
+		strbuf_printf(err, "duplicate \"%s\" line", key);
+		return false;
+	}
+	c->stage = stage;
+	return true;
+}
 
 /* qrecord_next_line - split the next line into key and value */
 static bool
@@ -106,6 +138,10 @@ qrecord_next_line(struct qrecord_cursor *c, struct strbuf *err)
 	nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
 	if (nl == NULL || nl - c->p >= QRECORD_LINE_MAX) {
 		strbuf_puts(err, "truncated or over-long envelope line");
+		return false;
+	}
+	if (memchr(c->p, '\0', (size_t)(nl - c->p))) {
+		strbuf_puts(err, "NUL byte in an envelope line");
 		return false;
 	}
 	sp = memchr(c->p, ' ', (size_t)(nl - c->p));
@@ -146,7 +182,8 @@ qrecord_number(const char *value, uint64_t max, uint64_t *out)
 	char *endp;
 	unsigned long long v;
 
-	if (value[0] < '0' || value[0] > '9')
+	/* canonical form only: one way to write each number */
+	if (value[0] < '0' || value[0] > '9' || (value[0] == '0' && value[1]))
 		return false;
 	errno = 0;
 	v = strtoull(value, &endp, 10);
@@ -196,6 +233,10 @@ qrecord_once(char **slot, const char *key, const char *value, struct strbuf *err
 		strbuf_printf(err, "duplicate \"%s\" line", key);
 		return false;
 	}
+	if (value[0] == '\0') {
+		strbuf_printf(err, "empty \"%s\" line", key);
+		return false;
+	}
 	*slot = xstrdup(value);
 	return true;
 }
@@ -224,6 +265,8 @@ qrecord_envelope_line(struct qrecord_cursor *c, struct qrecord *rec,
 	const char *k = c->key;
 	char *addr;
 
+	if (!qrecord_in_order(c, k, err))
+		return false;
 	if (strcmp(k, "sender") == 0 || strcmp(k, "rcpt") == 0) {
 		if ((addr = qrecord_take_address(c->value, err)) == NULL)
 			return false;
@@ -247,13 +290,16 @@ qrecord_envelope_line(struct qrecord_cursor *c, struct qrecord *rec,
 	}
 	if (strcmp(k, "notify") == 0 || strcmp(k, "orcpt") == 0)
 		return qrecord_rcpt_param(rec, c, err);
-	if (strcmp(k, "ret") == 0)
+	if (strcmp(k, "ret") == 0 && (strcmp(c->value, "FULL") == 0 ||
+	    strcmp(c->value, "HDRS") == 0))
 		return qrecord_once(&rec->ret, k, c->value, err);
 	if (strcmp(k, "envid") == 0)
 		return qrecord_once(&rec->envid, k, c->value, err);
-	if (strcmp(k, "body") == 0)
+	if (strcmp(k, "body") == 0 && (strcmp(c->value, "7BIT") == 0 ||
+	    strcmp(c->value, "8BITMIME") == 0))
 		return qrecord_once(&rec->body, k, c->value, err);
-	if (strcmp(k, "smtputf8") == 0 && strcmp(c->value, "yes") == 0) {
+	if (strcmp(k, "smtputf8") == 0 && strcmp(c->value, "yes") == 0 &&
+	    !rec->smtputf8) {
 		rec->smtputf8 = true;
 		return true;
 	}
@@ -269,7 +315,7 @@ bool
 qrecord_decode(const char *buf, size_t len, bool trusted_part,
     struct qrecord *rec, struct strbuf *err)
 {
-	struct qrecord_cursor c = { buf, buf + len, "", NULL };
+	struct qrecord_cursor c = { buf, buf + len, "", NULL, 0 };
 	uint64_t message_len = 0;
 	bool done = false, ok = true;
 

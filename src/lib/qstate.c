@@ -110,7 +110,8 @@ qstate_number(const char *s, uint64_t max, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (*s < '0' || *s > '9')
+	/* canonical form only: one way to write each number */
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1]))
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);

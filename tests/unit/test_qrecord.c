@@ -98,6 +98,15 @@ START_TEST(rejections)
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 99999999999999999999999\nend\n", true, "unexpected");
 	reject("postern-queue 1\nuid -5\nlogin a\narrival 1\n", true, "uid");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>", true, "truncated");
+	/* one canonical form: order, no empty or unknown values, no leading 0 */
+	reject(TRUSTED "rcpt <b@y>\nsender <a@x>\nmessage 0\nend\n", true, "out of order");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid x\nrcpt <c@y>\nmessage 0\nend\n", true, "out of order");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 8BITMIME\nret FULL\nmessage 0\nend\n", true, "out of order");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid\nmessage 0\nend\n", true, "empty");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nret SOME\nmessage 0\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 9BIT\nmessage 0\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 03\nabcend\n", true, "unexpected");
+	reject("postern-queue 1\nuid 0999\nlogin a\narrival 1\n", true, "uid");
 }
 END_TEST
 
