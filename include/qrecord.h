@@ -16,6 +16,8 @@
  *   envid abc123                    optional DSN ENVID
  *   body 8BITMIME                   optional (7BIT or 8BITMIME)
  *   smtputf8 yes                    optional
+ *   report yes                      optional: publish the first attempt's
+ *                                   result for the submitter (-odi)
  *   message 1234                    the number of message bytes that follow
  *   <1234 bytes: the message, LF line endings>
  *   end                             trailer: the record is complete
@@ -55,6 +57,7 @@ struct qrecord {
 	char *envid;
 	char *body;		/* NULL, "7BIT" or "8BITMIME" */
 	bool smtputf8;
+	bool report;		/* -odi: the submitter waits for the first attempt */
 	const char *message;	/* points into the decoded buffer */
 	size_t message_len;
 };

@@ -34,4 +34,13 @@ int admin_show(const char *qid, FILE *out);
    for ADMIN_DELETE) */
 int admin_change(enum admin_change what, const char *qid);
 
+/*
+ * admin_wait_result - sendmail -odi: wait (up to timeout_ms) for the
+ * worker to publish the first attempt on qid, and print one line per
+ * recipient to out ("sendmail: QID: to=<a> status=sent (250 ...)").
+ * Returns EX_OK (the message is queued whatever happened) and says so
+ * when no worker runs or none answers in time.
+ */
+int admin_wait_result(const char *qid, unsigned timeout_ms, FILE *out);
+
 #endif

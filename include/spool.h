@@ -20,6 +20,9 @@
  *   public/      0755 postern  what any user may see or poke:
  *                  flush        FIFO (0622): a byte asks the worker to act
  *                  listing      the queue listing for mailq (0644)
+ *                  result-QID   the first attempt's outcome for a submitter
+ *                               waiting with -odi (0644), removed after
+ *                               RESULT_KEEP seconds
  *
  * A queue ID is 17 upper-case hex digits: 8 of seconds, 5 of microseconds
  * and 4 random, so names sort by arrival.
@@ -43,10 +46,14 @@
 #define SPOOL_FLUSH_FIFO	"flush"		/* inside public/ */
 #define SPOOL_LISTING		"listing"	/* inside public/ */
 #define SPOOL_STATE_SUFFIX	".state"
+#define SPOOL_RESULT_PREFIX	"result-"	/* inside public/ */
+#define SPOOL_RESULT_KEEP	600		/* seconds */
 
 /* Requests written to the flush FIFO, one byte each. */
 #define SPOOL_REQ_FLUSH		'F'	/* try every deferred entry now */
 #define SPOOL_REQ_RESCAN	'R'	/* the queue changed on disk: re-read it */
+#define SPOOL_REQ_LIST		'L'	/* publish public/listing */
+#define SPOOL_REQ_PING		'P'	/* nothing: tells whether a worker reads */
 
 /* spool_qid_valid - whether name is exactly a queue ID */
 bool spool_qid_valid(const char *name);

@@ -22,11 +22,13 @@
  * abandoned, and its recipients, not recorded as sent, are tried again
  * later. SIGHUP reloads postern.conf; queued mail uses the new settings.
  * Requests from the FIFO public/flush: 'F' flush, 'R' rescan the queue
- * (after an admin change), 'L' publish the listing for mailq.
+ * (after an admin change), 'L' publish the listing for mailq; anything
+ * else ('P') is ignored.
  * Exit: 0, 64 usage, 71 OS error, 75 spool busy or missing, 78 config.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -252,6 +254,30 @@ posternd_publish_listing(struct worker *w)
 	strbuf_free(&out);
 }
 
+/* posternd_clean_results - remove -odi results nobody collected */
+static void
+posternd_clean_results(struct worker *w)
+{
+	int fd;
+	DIR *dir;
+	struct dirent *de;
+	struct stat sb;
+
+	if (w->public_fd < 0 || (fd = dup(w->public_fd)) < 0)
+		return;
+	if (!(dir = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL)
+		if (str_has_prefix(de->d_name, SPOOL_RESULT_PREFIX) &&
+		    fstatat(w->public_fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    worker_now() - sb.st_mtime > SPOOL_RESULT_KEEP)
+			unlinkat(w->public_fd, de->d_name, 0);
+	closedir(dir);
+}
+
 /* posternd_fifo - act on the requests waiting in the FIFO */
 static void
 posternd_fifo(struct worker *w, int fd)
@@ -264,7 +290,7 @@ posternd_fifo(struct worker *w, int fd)
 		for (ssize_t i = 0; i < n; i++) {
 			flush |= buf[i] == SPOOL_REQ_FLUSH;
 			rescan |= buf[i] == SPOOL_REQ_RESCAN;
-			list |= buf[i] == 'L';
+			list |= buf[i] == SPOOL_REQ_LIST;
 		}
 	if (rescan || flush)
 		queue_load(w);
@@ -349,6 +375,7 @@ posternd_loop(struct worker *w, int sfd)
 		    (now.tv_nsec - last.tv_nsec) / 1000000;
 		if (waited < 0 || (uint64_t)waited >= interval) {
 			pickup_scan(w);
+			posternd_clean_results(w);
 			last = now;
 			waited = 0;
 		}

@@ -65,6 +65,9 @@ sendmail_identity(struct compose_identity *who, char *login, size_t lsize,
 	}
 }
 
+/* How long -odi waits for the worker's first attempt. */
+#define SENDMAIL_WAIT_MS	120000
+
 /* sendmail_deliver - the default mode: queue one message from stdin */
 static int
 sendmail_deliver(const struct cmdline *cl, const struct conf *conf,
@@ -88,6 +91,7 @@ sendmail_deliver(const struct cmdline *cl, const struct conf *conf,
 		break;
 	}
 	status = compose_message(cl, conf, aliases, who, &in, &rec, &msg, &err);
+	rec.report = cl->delivery == CMDLINE_DELIVERY_WAIT;
 	if (status == 0 &&
 	    !qrecord_encode_envelope(&rec, msg.data, msg.len, &rec_text, &err))
 		status = EX_DATAERR;
@@ -95,6 +99,8 @@ sendmail_deliver(const struct cmdline *cl, const struct conf *conf,
 		log_fatal(status, "%s; nothing was queued", strbuf_cstr(&err));
 	if ((status = submit_record(&rec_text, qid, sizeof(qid))) != 0)
 		log_fatal(status, "the message could not be queued; nothing was queued");
+	if (cl->delivery == CMDLINE_DELIVERY_WAIT)
+		admin_wait_result(qid, SENDMAIL_WAIT_MS, stderr);
 	if (cl->verbose) {
 		for (size_t i = 0; i < rec.nrcpts; i++)
 			fprintf(stderr, "sendmail: %s: to=<%s>\n", qid, rec.rcpts[i].address);

@@ -77,7 +77,8 @@ qrecord_encode_envelope(const struct qrecord *rec, const char *message,
 	ok = ok && qrecord_put(out, "ret", rec->ret, err) &&
 	    qrecord_put(out, "envid", rec->envid, err) &&
 	    qrecord_put(out, "body", rec->body, err) &&
-	    qrecord_put(out, "smtputf8", rec->smtputf8 ? "yes" : NULL, err);
+	    qrecord_put(out, "smtputf8", rec->smtputf8 ? "yes" : NULL, err) &&
+	    qrecord_put(out, "report", rec->report ? "yes" : NULL, err);
 	if (!ok)
 		return false;
 	strbuf_printf(out, "message %zu\n", message_len);
@@ -98,10 +99,11 @@ struct qrecord_cursor {
 /*
  * The one order the encoder writes, which the decoder insists on so that
  * every valid file has a single form: sender, the recipients (each with
- * its notify and orcpt), then ret, envid, body, smtputf8 and message.
+ * its notify and orcpt), then ret, envid, body, smtputf8, report and
+ * message.
  */
 static const char *const qrecord_order[] = {
-	"sender", "rcpt", "ret", "envid", "body", "smtputf8", "message",
+	"sender", "rcpt", "ret", "envid", "body", "smtputf8", "report", "message",
 };
 
 /* qrecord_in_order - whether key may follow the keys seen so far */
@@ -298,6 +300,10 @@ qrecord_envelope_line(struct qrecord_cursor *c, struct qrecord *rec,
 	if (strcmp(k, "body") == 0 && (strcmp(c->value, "7BIT") == 0 ||
 	    strcmp(c->value, "8BITMIME") == 0))
 		return qrecord_once(&rec->body, k, c->value, err);
+	if (strcmp(k, "report") == 0 && strcmp(c->value, "yes") == 0) {
+		rec->report = true;
+		return true;
+	}
 	if (strcmp(k, "smtputf8") == 0 && strcmp(c->value, "yes") == 0 &&
 	    !rec->smtputf8) {
 		rec->smtputf8 = true;

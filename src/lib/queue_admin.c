@@ -74,7 +74,7 @@ admin_list_via_worker(FILE *out)
 	int dfd = admin_open(SPOOL_PUBLIC), status = EX_UNAVAILABLE;
 	bool had = false;
 
-	if (dfd < 0 || !admin_poke('L')) {
+	if (dfd < 0 || !admin_poke(SPOOL_REQ_LIST)) {
 		log_warn("queue listing unavailable: posternd is not running, and "
 		    "only root and the postern user can read the queue");
 		goto out;
@@ -336,4 +336,48 @@ admin_change(enum admin_change what, const char *qid)
 	close(qfd);
 	admin_poke(SPOOL_REQ_RESCAN);
 	return status;
+}
+
+int
+admin_wait_result(const char *qid, unsigned timeout_ms, FILE *out)
+{
+	struct strbuf buf = STRBUF_INIT;
+	char name[64];
+	int dfd = admin_open(SPOOL_PUBLIC);
+	unsigned waited = 0;
+
+	str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, qid);
+	if (dfd < 0 || !admin_poke(SPOOL_REQ_PING)) {
+		fprintf(out, "sendmail: %s: queued; posternd is not running, so "
+		    "delivery starts when it does\n", qid);
+		goto out;
+	}
+	while (spool_read_file(dfd, name, 1 << 20, &buf, NULL) != 0) {
+		if (waited >= timeout_ms) {
+			fprintf(out, "sendmail: %s: queued; no delivery attempt within "
+			    "%u seconds\n", qid, timeout_ms / 1000);
+			goto out;
+		}
+		strbuf_reset(&buf);
+		admin_sleep_ms(50);
+		waited += 50;
+	}
+	for (char *line = buf.data, *nl; line && *line; line = nl) {
+		char *addr, *text;
+
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		if (!(addr = strchr(line, ' ')))
+			continue;
+		*addr++ = '\0';
+		if ((text = strchr(addr, ' ')) != NULL)
+			*text++ = '\0';
+		fprintf(out, "sendmail: %s: to=<%s> status=%s (%s)\n", qid, addr,
+		    line, text ? text : "");
+	}
+out:
+	if (dfd >= 0)
+		close(dfd);
+	strbuf_free(&buf);
+	return EX_OK;
 }

@@ -73,6 +73,33 @@ deliver_quarantine(struct worker *w, const char *qid, const char *why)
 }
 
 /*
+ * deliver_report - for a submitter waiting with -odi: publish the outcome
+ * of the first attempt as public/result-QID, one line per recipient:
+ * "sent|deferred|bounced ADDRESS TEXT".
+ */
+static void
+deliver_report(struct worker *w, const struct qentry *e)
+{
+	static const char *const words[] = { "deferred", "sent", "bounced" };
+	struct strbuf out = STRBUF_INIT;
+	char name[64];
+	int rc;
+
+	if (!e->rec.report || e->st.attempts != 1 || w->public_fd < 0)
+		return;
+	for (size_t i = 0; i < e->st.nrcpts; i++)
+		strbuf_printf(&out, "%s %s %s\n", words[e->st.rcpts[i].status],
+		    e->rec.rcpts[i].address,
+		    e->st.rcpts[i].text ? e->st.rcpts[i].text : "");
+	str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, e->qid);
+	if ((rc = spool_write_file(w->public_fd, name, out.data, out.len, 0644,
+	    false)) != 0)
+		log_warn("%s: cannot publish the result for the submitter: %s",
+		    e->qid, strerror(rc));
+	strbuf_free(&out);
+}
+
+/*
  * deliver_settle - after an attempt: bounce what failed for good, give up
  * on entries past their lifetime, warn about delays, then save the state
  * or remove the finished entry. Returns true when the entry is gone;
@@ -115,6 +142,7 @@ deliver_settle(struct worker *w, const struct wconf *wc, struct qentry *e,
 		bounce_notify(w, wc, e, DSN_FAILED, expired, nexpired, remote_mta);
 		free(expired);
 	}
+	deliver_report(w, e);
 	if (qstate_pending(&e->st) == 0) {
 		if ((rc = qentry_remove(w->queue_fd, e->qid)) != 0)
 			log_warn("%s: cannot remove: %s", e->qid, strerror(rc));

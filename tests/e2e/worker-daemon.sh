@@ -11,10 +11,7 @@ make_tmpdir
 SH=$TEST_TMPDIR/sh
 start_smarthost "$SH" --listen starttls:127.0.0.1:0 --listen starttls:127.0.0.1:0
 setup_worker "$SH"
-# A session per message (idle_timeout 0): the smarthost reads its fault
-# file per connection, so each message sees the faults set before it.
-sed -i 's/min_backoff = "1s"/min_backoff = "1h"/; s/max_backoff = "2s"/max_backoff = "2h"/
-        s/idle_timeout = "2s"/idle_timeout = "0s"/' "$POSTERN_CONFIG"
+sed -i 's/min_backoff = "1s"/min_backoff = "1h"/; s/max_backoff = "2s"/max_backoff = "2h"/' "$POSTERN_CONFIG"
 P1=$(smarthost_port "$SH" 0)
 P2=$(smarthost_port "$SH" 1)
 pm=$POSTERN_BIN/postern
@@ -35,6 +32,19 @@ grep -q "another posternd (pid $DPID) is running" "$TEST_TMPDIR/second" ||
 printf 'Subject: now\n\nbody\n' | send_mail -i fast@example.org
 wait_for_count "$SH" 1 5
 
+# sendmail -odi waits for the first attempt and reports it.
+printf 'Subject: odi\n\nbody\n' | send_mail -i -odi odi@example.org
+grep -qE "sendmail: [0-9A-F]{17}: to=<odi@example.org> status=sent \(250 " "$TEST_TMPDIR/sendmail.err" ||
+    fail "-odi did not report the delivery: $(cat "$TEST_TMPDIR/sendmail.err")"
+wait_for_count "$SH" 2 5
+write_faults "$SH" '{"rcpt": "451 4.3.0 Try later"}'
+printf 'Subject: odi2\n\nbody\n' | send_mail -i -odi odi2@example.org
+grep -qE "to=<odi2@example.org> status=deferred \(451 4\.3\.0 Try later\)" "$TEST_TMPDIR/sendmail.err" ||
+    fail "-odi did not report the deferral: $(cat "$TEST_TMPDIR/sendmail.err")"
+"$pm" delete --all >/dev/null || fail "delete --all"
+[ "$(queue_count)" = 0 ] || fail "delete --all left entries"
+clear_faults "$SH"
+
 # A deferred message can be held, flushed (stays held), shown, released.
 write_faults "$SH" '{"rcpt": "451 4.3.0 Try later"}'
 printf 'Subject: held one\nX-Tag: t1\n\nsecret body\n' | send_mail -i slow@example.org
@@ -54,9 +64,9 @@ grep -q "^recipient: <slow@example.org> pending: 451" "$TEST_TMPDIR/show" || fai
 clear_faults "$SH"
 "$POSTERN_BIN/sendmail" -q >/dev/null || fail "sendmail -q"
 sleep 1
-[ "$(mail_count "$SH")" = 1 ] || fail "a held message was delivered"
+[ "$(mail_count "$SH")" = 2 ] || fail "a held message was delivered"
 "$pm" release "$QID" | grep -qx "$QID: released" || fail "release"
-wait_for_count "$SH" 2 5
+wait_for_count "$SH" 3 5
 
 # The published listing (what an unprivileged mailq reads).
 printf L >"$SPOOL/public/flush"
@@ -73,7 +83,7 @@ sed -i "s|\"$P1/starttls\"|\"$P2/starttls\"|" "$POSTERN_CONFIG"
 kill -HUP "$DPID"
 wait_for_log "reloaded"
 "$pm" flush >/dev/null || fail "postern flush"
-wait_for_count "$SH" 3 5
+wait_for_count "$SH" 4 5
 last=$(ls "$SH"/mail/*.json | tail -n 1)
 grep -q '"moved@example.org"' "$last" || fail "moved not delivered last"
 assert_json "$last" "listen_port=$P2"

@@ -51,4 +51,10 @@ sessions=$(( $(session_count "$SH") - before ))
 for i in $(seq 1 10); do
     grep -lq "\"r$i@example.org\"" "$SH"/mail/*.json || fail "r$i not delivered"
 done
+
+# -odi with no worker running: queued, and it says why it cannot wait.
+printf 'Subject: odi\n\nbody\n' | send_mail -i -odi late@example.org
+grep -q "queued; posternd is not running" "$TEST_TMPDIR/sendmail.err" ||
+    fail "-odi without a worker: $(cat "$TEST_TMPDIR/sendmail.err")"
+grep -qx "report yes" "$SPOOL"/incoming/* || fail "-odi entry lacks the report flag"
 exit 0

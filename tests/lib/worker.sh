@@ -4,7 +4,11 @@
 #   setup_worker SMARTHOST_DIR   spool + postern.conf aimed at the
 #                                smarthost's first (STARTTLS) endpoint;
 #                                extra config from $CONF_EXTRA and
-#                                $QUEUE_EXTRA (inside queue { })
+#                                $QUEUE_EXTRA (inside queue { }).
+#                                idle_timeout is 0: a session ends when
+#                                nothing is due, so each new batch of
+#                                mail meets the smarthost's current fault
+#                                file (read per connection)
 #   send_mail ARGS... <msg       sendmail ARGS, must exit 0
 #   run_worker [ARGS]            posternd --once, log appended to $WLOG
 #   queue_count                  entries in the private queue
@@ -30,7 +34,7 @@ smarthost "localhost" {
 queue {
     min_backoff = "1s"
     max_backoff = "2s"
-    idle_timeout = "2s"
+    idle_timeout = "0s"
     ${QUEUE_EXTRA:-}
 }
 log { target = stderr }
