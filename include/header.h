@@ -93,6 +93,10 @@ enum header_status header_append(struct header_block *b, const char *name,
     const char *value, struct strbuf *err);
 enum header_status header_prepend(struct header_block *b, const char *name,
     const char *value, struct strbuf *err);
+/* header_replace - give field i (index < count) a new value, keeping its
+   name and position; fails as header_append does, leaving it unchanged */
+enum header_status header_replace(struct header_block *b, size_t i,
+    const char *value, struct strbuf *err);
 
 /* header_write - append every field and then the empty separator line to out */
 void header_write(const struct header_block *b, struct strbuf *out);

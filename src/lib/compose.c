@@ -25,10 +25,28 @@ compose_is_local_domain(const struct conf *conf, const char *domain)
 	size_t dl = strlen(domain), ml = m ? strlen(m) : 0;
 
 	if (strcasecmp(domain, conf->hostname) == 0 ||
+	    strcasecmp(domain, conf->domain) == 0 ||
 	    strcasecmp(domain, "localhost") == 0)
 		return true;
 	return m && dl > ml && domain[dl - ml - 1] == '.' &&
 	    strcasecmp(domain + dl - ml, m) == 0;
+}
+
+/* compose_masquerades - whether local@domain is to be masqueraded */
+static bool
+compose_masquerades(const struct conf *conf, const char *local, size_t local_len,
+    const char *domain)
+{
+	if (conf->sender.masquerade_domain == NULL || domain == NULL ||
+	    !compose_is_local_domain(conf, domain) ||
+	    strcasecmp(domain, conf->sender.masquerade_domain) == 0)
+		return false;
+	for (size_t i = 0; i < conf->sender.nmasquerade_exceptions; i++)
+		if (strncasecmp(local, conf->sender.masquerade_exceptions[i],
+		    local_len) == 0 &&
+		    conf->sender.masquerade_exceptions[i][local_len] == '\0')
+			return false;
+	return true;
 }
 
 /* compose_masquerade - rewrite a local sender to local@masquerade_domain */
@@ -38,14 +56,9 @@ compose_masquerade(const struct conf *conf, char *sender)
 	const char *at = strrchr(sender, '@');
 	struct strbuf out = STRBUF_INIT;
 
-	if (conf->sender.masquerade_domain == NULL || at == NULL ||
-	    !compose_is_local_domain(conf, at + 1))
+	if (at == NULL || !compose_masquerades(conf, sender, (size_t)(at - sender),
+	    at + 1))
 		return sender;
-	for (size_t i = 0; i < conf->sender.nmasquerade_exceptions; i++)
-		if (strncasecmp(sender, conf->sender.masquerade_exceptions[i],
-		    (size_t)(at - sender)) == 0 &&
-		    conf->sender.masquerade_exceptions[i][at - sender] == '\0')
-			return sender;
 	strbuf_append(&out, sender, (size_t)(at - sender) + 1);
 	strbuf_puts(&out, conf->sender.masquerade_domain);
 	free(sender);
@@ -242,6 +255,84 @@ compose_add_missing(struct header_block *hb, const struct conf *conf,
 	return bad ? EX_DATAERR : 0;
 }
 
+/* Header fields whose addresses are qualified (and From masqueraded). */
+static const char *const compose_address_fields[] = {
+	"From", "Sender", "Reply-To", "To", "Cc",
+	"Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", NULL,
+};
+
+/* compose_is_address_field - one of compose_address_fields? */
+static bool
+compose_is_address_field(const char *name)
+{
+	for (const char *const *f = compose_address_fields; *f; f++)
+		if (strcasecmp(name, *f) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * compose_rewrite_field - qualify the unqualified addresses of one field
+ * with the configured domain, and with masquerade set (From and Sender,
+ * when rewrite_header_from is on) masquerade local ones. The field is
+ * rebuilt only when something changed; one that does not parse, or
+ * holds a group, is left exactly as written.
+ */
+static void
+compose_rewrite_field(struct header_block *hb, size_t i, const struct conf *conf,
+    bool masquerade)
+{
+	struct strbuf value = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	struct addr_list list = ADDR_LIST_INIT;
+	bool changed = false;
+
+	header_field_value(&hb->fields[i], &value);
+	if (memchr(value.data ? value.data : "", ';', value.len) ||
+	    addr_list_parse(&list, strbuf_cstr(&value), value.len, &err) != ADDR_OK)
+		goto out;
+	for (size_t k = 0; k < list.count; k++) {
+		struct addr *a = &list.items[k];
+		const char *target = a->domain ? NULL : conf->domain;
+
+		if (masquerade && compose_masquerades(conf, a->local,
+		    strlen(a->local), a->domain ? a->domain : conf->domain))
+			target = conf->sender.masquerade_domain;
+		if (target == NULL)
+			continue;
+		free(a->domain);
+		a->domain = NULL;
+		changed |= addr_qualify(a, target, &err) == ADDR_OK;
+	}
+	if (!changed)
+		goto out;
+	for (size_t k = 0; k < list.count; k++) {
+		if (k)
+			strbuf_puts(&out, ", ");
+		compose_from(list.items[k].display, list.items[k].spec, &out);
+	}
+	header_replace(hb, i, out.data, &err);	/* on failure: left as it was */
+out:
+	addr_list_free(&list);
+	strbuf_free(&value);
+	strbuf_free(&out);
+	strbuf_free(&err);
+}
+
+/* compose_rewrite_addresses - compose_rewrite_field on every address field */
+static void
+compose_rewrite_addresses(struct header_block *hb, const struct conf *conf)
+{
+	for (size_t i = 0; i < hb->count; i++) {
+		const char *name = hb->fields[i].name;
+
+		if (!compose_is_address_field(name))
+			continue;
+		compose_rewrite_field(hb, i, conf, conf->sender.rewrite_header_from &&
+		    (strcasecmp(name, "From") == 0 || strcasecmp(name, "Sender") == 0 ||
+		    strcasecmp(name, "Resent-From") == 0));
+	}
+}
+
 int
 compose_fix_headers(const struct strbuf *message, const struct conf *conf,
     const struct compose_identity *who, const char *full_name,
@@ -254,6 +345,7 @@ compose_fix_headers(const struct strbuf *message, const struct conf *conf,
 		return EX_DATAERR;
 	header_remove(&hb, "Bcc");
 	header_remove(&hb, "Resent-Bcc");
+	compose_rewrite_addresses(&hb, conf);
 	status = compose_add_missing(&hb, conf, who, full_name, sender, err);
 	if (status == 0) {
 		header_write(&hb, out);

@@ -411,6 +411,23 @@ header_prepend(struct header_block *b, const char *name, const char *value,
 	return header_make(b, 0, name, value, err);
 }
 
+enum header_status
+header_replace(struct header_block *b, size_t i, const char *value,
+    struct strbuf *err)
+{
+	char *name = xstrdup(b->fields[i].name);
+	enum header_status st = header_make(b, i, name, value, err);
+
+	free(name);
+	if (st != HEADER_OK)
+		return st;
+	header_field_free(&b->fields[i + 1]);
+	memmove(&b->fields[i + 1], &b->fields[i + 2],
+	    (b->count - i - 2) * sizeof(b->fields[0]));
+	b->count--;
+	return HEADER_OK;
+}
+
 void
 header_write(const struct header_block *b, struct strbuf *out)
 {

@@ -51,7 +51,7 @@ printf 'To: root, "Doe, J" <j@x.org>\r\nBcc: hidden@x.org\r\nSubject: php\r\n\r\
 f=$(newest)
 has "$f" "rcpt <ops@example.org>"; has "$f" "rcpt <j@x.org>"; has "$f" "rcpt <hidden@x.org>"
 lacks "$f" "Bcc:"; lacks "$f" $'\r'
-has "$f" 'To: root, "Doe, J" <j@x.org>'
+has "$f" 'To: root@example.com, "Doe, J" <j@x.org>'	# qualified in the header too
 
 # Without -i a lone dot ends the message and ".." loses a dot (Symfony -t).
 printf 'Subject: dots\n\n..leading\n.\nnot part\n' | run_sendmail 0 -fapp@example.com -- www-data
@@ -104,6 +104,24 @@ grep -q "nonexistent/incoming" "$work/stderr" || fail "missing spool not named"
 printf 'bogus_option = 1\n' >"$work/bad.conf"
 printf 'b\n' | POSTERN_CONFIG="$work/bad.conf" run_sendmail 78 u@example.org
 grep -q "bad.conf:1:" "$work/stderr" || fail "config error lacks FILE:LINE"
+
+# Masquerading: the envelope sender, and with rewrite_header_from the
+# From header; unqualified header addresses get the domain; exceptions
+# and foreign domains are left alone; groups are kept as written.
+sed 's/^domain = .*/&\nsender { masquerade_domain = "corp.example" masquerade_exceptions = {"root"} rewrite_header_from = true }/' \
+    "$work/postern.conf" >"$work/masq.conf"
+printf 'From: Web <www-data>\nSender: admin@host.example.com\nReply-To: x@other.org\nTo: team: a, b;\nCc: bob\n\nb\n' |
+    POSTERN_CONFIG="$work/masq.conf" run_sendmail 0 -t -i -f www-data
+f=$(newest)
+has "$f" "sender <www-data@corp.example>"
+has "$f" "From: Web <www-data@corp.example>"
+has "$f" "Sender: admin@corp.example"
+has "$f" "Reply-To: x@other.org"
+has "$f" "To: team: a, b;"
+has "$f" "Cc: bob@example.com"
+printf 'From: root\n\nb\n' | POSTERN_CONFIG="$work/masq.conf" run_sendmail 0 -i -f root u@example.org
+f=$(newest)
+has "$f" "sender <root@example.com>"; has "$f" "From: root@example.com"
 
 [ -z "$(find "$work/spool/incoming" -name 't*')" ] || fail "temporary file left behind"
 echo "sendmail-queue: $failures failure(s)"
