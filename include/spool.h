@@ -20,6 +20,8 @@
  *   public/      0755 postern  what any user may see or poke:
  *                  flush        FIFO (0622): a byte asks the worker to act
  *                  listing      the queue listing for mailq (0644)
+ *                  status       the worker's counters and last events
+ *                               for postern status (0644)
  *                  result-QID   the first attempt's outcome for a submitter
  *                               waiting with -odi (0644), removed after
  *                               RESULT_KEEP seconds
@@ -45,6 +47,7 @@
 #define SPOOL_LOCK		"posternd.lock"	/* inside queue/ */
 #define SPOOL_FLUSH_FIFO	"flush"		/* inside public/ */
 #define SPOOL_LISTING		"listing"	/* inside public/ */
+#define SPOOL_STATUS		"status"	/* inside public/ */
 #define SPOOL_STATE_SUFFIX	".state"
 #define SPOOL_RESULT_PREFIX	"result-"	/* inside public/ */
 #define SPOOL_RESULT_KEEP	600		/* seconds */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "paths.h"
 #include "queue_admin.h"
+#include "queue_status.h"
 
 struct postern_command {
 	const char *name;
@@ -125,6 +126,18 @@ postern_delete(int argc, char **argv)
 	    "ALL" : argv[1]);
 }
 
+/* postern_status - health for people, or --prometheus for monitoring */
+static int
+postern_status(int argc, char **argv)
+{
+	if (argc == 1)
+		return status_report(false, stdout);
+	if (argc == 2 && strcmp(argv[1], "--prometheus") == 0)
+		return status_report(true, stdout);
+	fprintf(stderr, "usage: postern status [--prometheus]\n");
+	return EX_USAGE;
+}
+
 /* postern_not_yet - placeholder for commands whose subsystem is not built */
 static int
 postern_not_yet(int argc, char **argv)
@@ -144,6 +157,7 @@ static const struct postern_command postern_commands[] = {
 	{ "delete", postern_delete, "delete a queued message, or --all" },
 	{ "hold", postern_hold, "hold a queued message" },
 	{ "release", postern_release, "release a held message" },
+	{ "status", postern_status, "worker and queue health (exit 1 when degraded)" },
 	{ "probe", postern_not_yet, "test every candidate port of a smarthost" },
 };
 

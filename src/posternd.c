@@ -379,7 +379,8 @@ posternd_loop(struct worker *w, int sfd)
 			last = now;
 			waited = 0;
 		}
-		if (poll(p, 3, (int)(interval - (uint64_t)waited > 60000 ? 60000 :
+		worker_status_publish(w);
+		if (poll(p, 3, (int)(interval - (uint64_t)waited > 1000 ? 1000 :
 		    interval - (uint64_t)waited)) < 0 && errno != EINTR)
 			log_sysfatal(EX_OSERR, "poll");
 		if ((p[0].revents & POLLIN) && posternd_handle_signals(w, sfd))
@@ -452,6 +453,9 @@ main(int argc, char **argv)
 	int c, sfd, lock_fd;
 
 	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.status.lock, NULL);
+	w.status.started = worker_now();
+	w.status.dirty = true;
 	while ((c = getopt_long(argc, argv, "ofsdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': w.once = true; break;
@@ -535,6 +539,8 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	w.status.dirty = true;
+	worker_status_publish(&w);
 	log_info("stopped");
 	sched_free(w.sched);
 	worker_conf_put(&w, w.wconf);

@@ -45,17 +45,23 @@ deliver_delay(int64_t arrival)
 
 /* deliver_log - one line for one recipient */
 static void
-deliver_log(const struct qentry *e, size_t i, const char *relay,
+deliver_log(struct worker *w, const struct qentry *e, size_t i, const char *relay,
     const char *tls, const char *status, char klass)
 {
 	char dsn[16];
 	const char *text = e->st.rcpts[i].text;
+
+	char line[512];
 
 	dsn_status(text, klass, dsn, sizeof(dsn));
 	log_info("%s: to=<%s> relay=%s%s%s delay=%.1f dsn=%s status=%s (%s)",
 	    e->qid, e->rec.rcpts[i].address, relay, tls ? " tls=" : "",
 	    tls ? tls : "", deliver_delay(e->rec.arrival), dsn, status,
 	    text ? text : "no reply");
+	str_format(line, sizeof(line), "%s: to=<%s> relay=%s (%s)", e->qid,
+	    e->rec.rcpts[i].address, relay, text ? text : "no reply");
+	worker_note(w, klass == '2' ? WORKER_SENT : klass == '4' ?
+	    WORKER_DEFERRED : WORKER_BOUNCED, line);
 }
 
 /* deliver_quarantine - move a damaged entry out of the queue */
@@ -136,7 +142,7 @@ deliver_settle(struct worker *w, const struct wconf *wc, struct qentry *e,
 			qstate_set_text(&e->st.rcpts[i].text, why.data);
 			strbuf_free(&why);
 			e->st.rcpts[i].status = QSTATE_BOUNCED;
-			deliver_log(e, i, "none", NULL, "bounced", '5');
+			deliver_log(w, e, i, "none", NULL, "bounced", '5');
 			expired[nexpired++] = i;
 		}
 		bounce_notify(w, wc, e, DSN_FAILED, expired, nexpired, remote_mta);
@@ -181,7 +187,7 @@ deliver_defer_all(struct worker *w, const struct wconf *wc, struct qentry *e,
 		if (e->st.rcpts[i].status != QSTATE_PENDING)
 			continue;
 		qstate_set_text(&e->st.rcpts[i].text, reason);
-		deliver_log(e, i, "none", NULL, "deferred", '4');
+		deliver_log(w, e, i, "none", NULL, "deferred", '4');
 	}
 	qstate_set_text(&e->st.reason, reason);
 	qstate_set_text(&e->st.relay, NULL);
@@ -275,15 +281,15 @@ deliver_send(struct deliver_thread_state *t, struct qentry *e, int64_t *next,
 		switch (res[k].status) {
 		case SMTP_RCPT_SENT:
 			e->st.rcpts[i].status = QSTATE_SENT;
-			deliver_log(e, i, t->rs.desc, t->rs.tls, "sent", '2');
+			deliver_log(t->w, e, i, t->rs.desc, t->rs.tls, "sent", '2');
 			break;
 		case SMTP_RCPT_PERM:
 			e->st.rcpts[i].status = QSTATE_BOUNCED;
-			deliver_log(e, i, t->rs.desc, t->rs.tls, "bounced", '5');
+			deliver_log(t->w, e, i, t->rs.desc, t->rs.tls, "bounced", '5');
 			bounced[nb++] = i;
 			break;
 		case SMTP_RCPT_TEMP:
-			deliver_log(e, i, t->rs.desc, t->rs.tls, "deferred", '4');
+			deliver_log(t->w, e, i, t->rs.desc, t->rs.tls, "deferred", '4');
 			deferred_text = e->st.rcpts[i].text;
 			break;
 		}

@@ -31,6 +31,21 @@ struct wconf {
 
 struct sched;
 
+/*
+ * What "postern status" reports about the worker, published as
+ * public/status (see worker_status_publish); guarded by its own lock.
+ */
+struct worker_status {
+	pthread_mutex_t lock;
+	int64_t started;
+	int64_t last_success;		/* 0 = none yet */
+	char last_success_text[512];
+	int64_t last_error;		/* a deferral or a failed connection */
+	char last_error_text[512];
+	uint64_t sent, deferred, bounced;	/* recipients since start */
+	bool dirty;
+};
+
 struct worker {
 	int spool_fd, incoming_fd, queue_fd, quarantine_fd, public_fd;
 	pthread_mutex_t conf_lock;
@@ -38,7 +53,16 @@ struct worker {
 	struct sched *sched;
 	bool once;			/* --once: one pass, then exit */
 	atomic_bool stopping;		/* SIGTERM: take no new work */
+	struct worker_status status;
 };
+
+enum worker_event { WORKER_SENT, WORKER_DEFERRED, WORKER_BOUNCED };
+
+/* worker_note - count a recipient's outcome; text describes it */
+void worker_note(struct worker *w, enum worker_event ev, const char *text);
+
+/* worker_status_publish - write public/status if anything changed */
+void worker_status_publish(struct worker *w);
 
 /* worker_conf_get - a counted reference to the current configuration */
 struct wconf *worker_conf_get(struct worker *w);

@@ -32,6 +32,18 @@ grep -q "another posternd (pid $DPID) is running" "$TEST_TMPDIR/second" ||
 printf 'Subject: now\n\nbody\n' | send_mail -i fast@example.org
 wait_for_count "$SH" 1 5
 
+# postern status: healthy, with the last delivery; Prometheus metrics.
+sleep 1.2	# the worker publishes its status about once a second
+"$pm" status >"$TEST_TMPDIR/st" || fail "status not healthy: $(cat "$TEST_TMPDIR/st")"
+grep -q "^worker: *running (pid $DPID)" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
+grep -q "^last sent: .*to=<fast@example.org>" "$TEST_TMPDIR/st" || fail "status lacks the last delivery"
+grep -q "^status: *healthy" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
+"$pm" status --prometheus >"$TEST_TMPDIR/prom" || fail "status --prometheus"
+grep -qx "postern_up 1" "$TEST_TMPDIR/prom" || fail "metrics: $(cat "$TEST_TMPDIR/prom")"
+grep -qx "postern_queue_messages 0" "$TEST_TMPDIR/prom" || fail "metrics lack the queue size"
+grep -qx 'postern_recipients_total{status="sent"} 1' "$TEST_TMPDIR/prom" || fail "metrics lack the sent count"
+grep -q "^# TYPE postern_healthy gauge" "$TEST_TMPDIR/prom" || fail "metrics lack TYPE lines"
+
 # sendmail -odi waits for the first attempt and reports it.
 printf 'Subject: odi\n\nbody\n' | send_mail -i -odi odi@example.org
 grep -qE "sendmail: [0-9A-F]{17}: to=<odi@example.org> status=sent \(250 " "$TEST_TMPDIR/sendmail.err" ||
@@ -106,5 +118,10 @@ for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 wait "$DPID"; rc=$?
 [ "$rc" = 0 ] || fail "posternd exited $rc after SIGTERM"
 log_has "stopped\$"
+"$pm" status >"$TEST_TMPDIR/st"
+rc=$?
+[ "$rc" = 1 ] || fail "status with the worker stopped exited $rc, expected 1"
+grep -q "^worker: *NOT running" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
+grep -q "^queue: *1 messages, 1 deferred" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
 [ "$(queue_count)" = 1 ] || fail "the deferred entry was lost at shutdown"
 exit 0
