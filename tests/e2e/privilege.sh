@@ -116,7 +116,14 @@ grep -q "451 4.3.0 Try later" "$TEST_TMPDIR/q" || fail "mailq lacks the reason"
 clear_faults "$SH"
 as nobody "$TOP/bin/sendmail" -q >/dev/null 2>&1 || fail "nobody's sendmail -q"
 wait_for_count "$SH" 3
-as nobody "$TOP/bin/postern" hold "$DAEMON_QID" >/dev/null 2>&1 && fail "nobody could hold an entry"
+for cmd in "hold $DAEMON_QID" "release $DAEMON_QID" "retry $DAEMON_QID" "delete $DAEMON_QID" "show $DAEMON_QID"; do
+    # shellcheck disable=SC2086
+    as nobody "$TOP/bin/postern" $cmd >/dev/null 2>"$TEST_TMPDIR/perm.err"
+    rc=$?
+    [ "$rc" = 77 ] || fail "nobody's postern $cmd exited $rc, expected 77 (EX_NOPERM)"
+    grep -q "only root and the postern user" "$TEST_TMPDIR/perm.err" ||
+        fail "postern $cmd does not say who may: $(cat "$TEST_TMPDIR/perm.err")"
+done
 kill -TERM "$DPID"
 wait "$DPID"
 exit 0
