@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "bounce.h"
@@ -36,6 +37,40 @@ bounce_has_postmaster(const struct aliases *aliases)
 		if (strcmp(aliases->entries[i].name, "postmaster") == 0)
 			return true;
 	return false;
+}
+
+/* bounce_has_alias - whether local (len bytes) names an alias */
+static bool
+bounce_has_alias(const struct aliases *aliases, const char *local, size_t len)
+{
+	for (size_t i = 0; i < aliases->count; i++)
+		if (strlen(aliases->entries[i].name) == len &&
+		    strncasecmp(aliases->entries[i].name, local, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * bounce_sender_targets - where the sender's notifications go. A sender
+ * at the configured domain whose local part is an alias (www-data, as
+ * sendmail qualified the caller's login) follows the alias, like a
+ * sender at this host; any other sender gets them directly.
+ */
+static void
+bounce_sender_targets(const struct wconf *wc, const char *sender,
+    struct aliases_result *to)
+{
+	const char *at = strrchr(sender, '@');
+	char *local;
+
+	if (at && strcasecmp(at + 1, wc->conf->domain) == 0 &&
+	    bounce_has_alias(&wc->aliases, sender, (size_t)(at - sender))) {
+		local = xstrndup(sender, (size_t)(at - sender));
+		aliases_expand(&wc->aliases, wc->conf, local, to);
+		free(local);
+		return;
+	}
+	aliases_expand(&wc->aliases, wc->conf, sender, to);
 }
 
 /* bounce_enqueue - write the DSN as a new queue entry and schedule it */
@@ -118,7 +153,7 @@ bounce_notify(struct worker *w, const struct wconf *wc, const struct qentry *e,
 	if (m == 0)
 		goto out;
 	if (e->rec.sender[0] && e->st.kind == QSTATE_MAIL) {
-		aliases_expand(&wc->aliases, wc->conf, e->rec.sender, &to);
+		bounce_sender_targets(wc, e->rec.sender, &to);
 	} else if (type == DSN_DELAYED) {
 		goto out;
 	} else if (e->st.kind == QSTATE_DOUBLE_BOUNCE) {

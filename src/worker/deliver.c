@@ -391,7 +391,19 @@ again:
 			goto out;
 		}
 		t->connected = true;
-		log_info("connected to %s tls=%s", t->rs.desc, t->rs.tls);
+		{
+			const struct smtp_session_info *in =
+			    smtp_session_info(t->rs.client);
+
+			if (in->tls)
+				log_info("connected to %s (%s) tls=%s cipher=%s "
+				    "peer=\"%s\" verify=%s", t->rs.desc, t->rs.mode,
+				    in->tls_version, in->tls_cipher, in->peer_subject,
+				    smtp_verify_name(in->verify));
+			else
+				log_info("connected to %s (%s) tls=none", t->rs.desc,
+				    t->rs.mode);
+		}
 	}
 	gone = deliver_send(t, &e, &next, &stale);
 	if (stale) {

@@ -97,4 +97,26 @@ run_worker --flush
 log_has "undeliverable postmaster notification discarded"
 [ "$(mail_count "$SH")" = "$n" ] || fail "something was delivered in the loop case"
 [ "$(queue_count)" = 0 ] || fail "loop case left entries: $(ls "$SPOOL/queue")"
+
+# A local sender's bounce follows the aliases; a delay warning goes out
+# once when delay_warning is set.
+sed -i 's/^queue {/queue {\n    delay_warning = "1s"/' "$POSTERN_CONFIG"
+printf 'alias www-data { to = {"webmaster@example.org"} }\n' >>"$POSTERN_CONFIG"
+write_faults "$SH" '{"rcpt": {"slow@example.org": "451 4.3.0 Try later", "gone@example.org": "550 5.1.1 No such user"}}'
+n=$(mail_count "$SH")
+printf 'Subject: web\n\nbody\n' | send_mail -i -f www-data slow@example.org gone@example.org
+run_worker
+wait_for_count "$SH" $((n + 1))
+sleep 1.2
+run_worker --flush
+wait_for_count "$SH" $((n + 2))
+grep -l '"webmaster@example.org"' "$SH"/mail/*.json >"$TEST_TMPDIR/to-webmaster" || fail "no notice reached the alias"
+[ "$(wc -l <"$TEST_TMPDIR/to-webmaster")" = 2 ] || fail "expected a bounce and a delay warning for webmaster"
+cat $(sed 's/\.json$/.eml/' "$TEST_TMPDIR/to-webmaster") >"$TEST_TMPDIR/notices"
+grep -q '^Subject: Undelivered Mail Returned to Sender' "$TEST_TMPDIR/notices" || fail "no bounce"
+grep -q '^Subject: Delayed Mail (still being retried)' "$TEST_TMPDIR/notices" || fail "no delay warning"
+grep -q '^Action: delayed' "$TEST_TMPDIR/notices" || fail "warning lacks Action: delayed"
+grep -q '^Final-Recipient: rfc822; slow@example.org' "$TEST_TMPDIR/notices" || fail "warning names the wrong recipient"
+run_worker --flush
+[ "$(grep -l 'Delayed Mail' "$SH"/mail/*.eml | wc -l)" = 1 ] || fail "the delay warning was sent twice"
 exit 0
