@@ -36,7 +36,20 @@ enum conn_status {
 	CONN_ETOOLONG,		/* input line over the limit */
 	CONN_ETLS,		/* TLS handshake or record failure */
 	CONN_EPLAINTEXT,	/* TLS peer answered in plaintext SMTP */
+	CONN_ECANCELLED,	/* the thread's cancel fd became readable */
 };
+
+/*
+ * conn_set_cancel_fd - for the calling thread: every wait also watches fd
+ * (-1 = none), and gives up with CONN_ECANCELLED once it is readable. Lets
+ * the port race (relay.c) stop the losers at once.
+ */
+void conn_set_cancel_fd(int fd);
+
+/*
+ * conn_wait_input - wait up to timeout_ms for input to arrive (buffered
+ * or on the socket); CONN_OK, CONN_ETIMEOUT or CONN_ECANCELLED.
+ */
 
 /*
  * conn_open - resolve host (or use addr, a numeric address, when not
@@ -45,6 +58,7 @@ enum conn_status {
  */
 enum conn_status conn_open(const char *host, const char *addr, unsigned port,
     uint64_t timeout_ms, struct conn **out, char *err, size_t errsize);
+enum conn_status conn_wait_input(struct conn *c, uint64_t timeout_ms);
 /* conn_close - shut TLS down, close the socket, wipe and free buffers */
 void conn_close(struct conn *c);
 

@@ -149,6 +149,10 @@ struct smtp_params {
 	const char *const *auth_mechanisms;	/* pinned order; 0 = strongest */
 	size_t nauth_mechanisms;
 	bool auth_allow_plaintext;	/* AUTH without TLS (loopback) */
+	uint64_t banner_wait_ms;	/* STARTTLS mode: a server silent this
+					   long gets a TLS ClientHello, for
+					   implicit-TLS ports configured as
+					   STARTTLS; 0 = never */
 	struct smtp_timeouts timeouts;
 	struct smtp_limits limits;
 };
@@ -228,6 +232,10 @@ struct smtp_session_info {
 	char greeting[256];		/* the server's 220 line */
 	bool tls;
 	bool starttls;			/* TLS came from STARTTLS */
+	bool implicit_detected;		/* STARTTLS was asked for, but the
+					   server was silent and spoke
+					   implicit TLS */
+	uint64_t connect_ms;		/* TCP connect latency */
 	size_t plaintext_discarded;	/* bytes dropped before the handshake */
 	char tls_version[16];
 	char tls_cipher[64];

@@ -509,6 +509,7 @@ main(int argc, char **argv)
 	}
 	sfd = posternd_signals();
 	w.sched = sched_new(w.once);
+	w.port_cache = port_cache_open(w.queue_fd);
 	queue_load(&w);
 	pickup_scan(&w);
 	if (flush)
@@ -543,6 +544,7 @@ main(int argc, char **argv)
 	worker_status_publish(&w);
 	log_info("stopped");
 	sched_free(w.sched);
+	port_cache_free(w.port_cache);
 	worker_conf_put(&w, w.wconf);
 	close(lock_fd);
 	return EX_OK;

@@ -52,11 +52,19 @@ conn_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static _Thread_local int conn_cancel_fd = -1;
+
+void
+conn_set_cancel_fd(int fd)
+{
+	conn_cancel_fd = fd;
+}
+
 /* conn_wait - poll fd for events until deadline (monotonic ms) */
 static enum conn_status
 conn_wait(int fd, short events, uint64_t deadline)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	uint64_t now;
 	int n;
 
@@ -64,11 +72,16 @@ conn_wait(int fd, short events, uint64_t deadline)
 		now = conn_now();
 		if (now >= deadline)
 			return CONN_ETIMEOUT;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)(deadline - now > 60000 ? 60000 :
-		    deadline - now));
+		pfd[0].fd = fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		pfd[1].fd = conn_cancel_fd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		n = poll(pfd, conn_cancel_fd >= 0 ? 2 : 1,
+		    (int)(deadline - now > 60000 ? 60000 : deadline - now));
+		if (n > 0 && pfd[1].revents)
+			return CONN_ECANCELLED;
 		if (n > 0)
 			return CONN_OK;
 		if (n < 0 && errno != EINTR)
@@ -89,6 +102,8 @@ conn_errno_class(int e)
 		return CONN_EUNREACH;
 	case ETIMEDOUT:
 		return CONN_ECONNTIMEOUT;
+	case ECANCELED:
+		return CONN_ECANCELLED;
 	default:
 		return CONN_EIO;
 	}
@@ -112,7 +127,9 @@ conn_try(const struct addrinfo *ai, uint64_t deadline, enum conn_status *st,
 	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
 		*err = errno;
-	else if ((*st = conn_wait(fd, POLLOUT, deadline)) != CONN_OK)
+	else if ((*st = conn_wait(fd, POLLOUT, deadline)) == CONN_ECANCELLED)
+		*err = ECANCELED;
+	else if (*st != CONN_OK)
 		*err = *st == CONN_ETIMEOUT ? ETIMEDOUT : errno;
 	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &len) < 0)
 		*err = errno;
@@ -183,7 +200,7 @@ conn_open(const char *host, const char *addr, unsigned port,
 		return st;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = conn_try(ai, deadline, &st, &e);
-		if (fd >= 0)
+		if (fd >= 0 || st == CONN_ECANCELLED)
 			break;
 	}
 	if (fd < 0) {
@@ -214,6 +231,14 @@ conn_close(struct conn *c)
 	strbuf_free(&c->out);
 	explicit_bzero(c->in, sizeof(c->in));
 	free(c);
+}
+
+enum conn_status
+conn_wait_input(struct conn *c, uint64_t timeout_ms)
+{
+	if (c->inpos < c->inlen || (c->tls != NULL && tls_pending(c->tls)))
+		return CONN_OK;
+	return conn_wait(c->fd, POLLIN, conn_now() + timeout_ms);
 }
 
 const char *
@@ -459,6 +484,7 @@ conn_status_name(enum conn_status st)
 		[CONN_ETOOLONG] = "line too long",
 		[CONN_ETLS] = "TLS failure",
 		[CONN_EPLAINTEXT] = "peer speaks plaintext",
+		[CONN_ECANCELLED] = "cancelled",
 	};
 
 	if ((size_t)st < sizeof(names) / sizeof(names[0]) && names[st])

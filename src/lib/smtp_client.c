@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conn.h"
 #include "log.h"
@@ -250,9 +251,14 @@ smtp_client_connect(struct smtp_client *cl, const struct smtp_params *p,
 	char detail[512] = "";
 	enum conn_status st;
 	enum smtp_fail f;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = conn_open(p->host, p->addr, p->port, cl->to.connect, &cl->conn,
 	    detail, sizeof(detail));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cl->info.connect_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	switch (st) {
 	case CONN_OK:
 		(void)str_copy(cl->info.peer_addr, sizeof(cl->info.peer_addr),
@@ -371,6 +377,36 @@ smtp_client_tls(struct smtp_client *cl, const struct smtp_params *p,
 	return SMTP_FAIL_TLS_VERIFY;
 }
 
+/*
+ * smtp_client_detect_implicit - a STARTTLS port greets at once; one that
+ * stays silent for banner_wait_ms may be an implicit-TLS port (465)
+ * configured as STARTTLS. Nothing has been sent yet, so a TLS handshake
+ * on this same connection tells: if it works, the session goes on in
+ * implicit TLS (never weaker than what was asked), and info says so.
+ */
+static enum smtp_fail
+smtp_client_detect_implicit(struct smtp_client *cl, const struct smtp_params *p,
+    struct smtp_error *err)
+{
+	enum conn_status st = conn_wait_input(cl->conn, p->banner_wait_ms);
+	enum smtp_fail f;
+
+	if (st == CONN_OK)
+		return SMTP_OK;		/* a banner (or EOF): the usual path */
+	if (st != CONN_ETIMEOUT)
+		return smtp_client_io_fail(cl, err, SMTP_PHASE_GREETING, st, NULL);
+	f = smtp_client_tls(cl, p, err);
+	if (f == SMTP_OK) {
+		cl->info.implicit_detected = true;
+		return SMTP_OK;
+	}
+	if (f == SMTP_FAIL_TLS_VERIFY)
+		return f;
+	return smtp_client_fail(err, SMTP_FAIL_NO_GREETING, SMTP_PHASE_GREETING,
+	    0, "no greeting within %llu ms, and no TLS handshake either (%s)",
+	    (unsigned long long)p->banner_wait_ms, err->text);
+}
+
 /* smtp_client_greeting - wait for the 220 banner */
 static enum smtp_fail
 smtp_client_greeting(struct smtp_client *cl, struct smtp_error *err)
@@ -463,8 +499,8 @@ static enum smtp_fail
 smtp_client_secure(struct smtp_client *cl, const struct smtp_params *p,
     const char *helo, struct smtp_error *err)
 {
-	if (p->security != CONF_SEC_STARTTLS)
-		return SMTP_OK;
+	if (p->security != CONF_SEC_STARTTLS || cl->info.tls)
+		return SMTP_OK;		/* implicit TLS, asked for or detected */
 	if (cl->caps.flags & SMTP_CAP_STARTTLS)
 		return smtp_client_starttls(cl, p, helo, err);
 	if (p->tls == CONF_TLS_NONE)
@@ -615,6 +651,9 @@ smtp_client_session(struct smtp_client *cl, const struct smtp_params *p,
 	enum smtp_fail f;
 
 	f = smtp_client_connect(cl, p, err);
+	if (f == SMTP_OK && p->security == CONF_SEC_STARTTLS &&
+	    p->banner_wait_ms > 0 && p->tls != CONF_TLS_NONE)
+		f = smtp_client_detect_implicit(cl, p, err);
 	if (f == SMTP_OK && p->security == CONF_SEC_TLS)
 		f = smtp_client_tls(cl, p, err);
 	if (f == SMTP_OK)

@@ -369,7 +369,7 @@ deliver_one(struct deliver_thread_state *t, const char *qid)
 again:
 	if (!t->connected) {
 		t->reused = false;
-		if (!relay_open(t->wc->conf, &t->rs, &reason)) {
+		if (!relay_open(t->wc->conf, w->port_cache, &t->rs, &reason)) {
 			gone = deliver_defer_all(w, t->wc, &e, reason.data, &next);
 			sched_done(w->sched, qid, gone, next, false);
 			qentry_close(&e);

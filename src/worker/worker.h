@@ -19,6 +19,7 @@
 
 #include "aliases.h"
 #include "conf.h"
+#include "port_cache.h"
 #include "spool.h"
 
 /* One loaded configuration; shared by reference count. */
@@ -51,6 +52,7 @@ struct worker {
 	pthread_mutex_t conf_lock;
 	struct wconf *wconf;		/* current; guarded by conf_lock */
 	struct sched *sched;
+	struct port_cache *port_cache;	/* winning port per smarthost */
 	bool once;			/* --once: one pass, then exit */
 	atomic_bool stopping;		/* SIGTERM: take no new work */
 	struct worker_status status;

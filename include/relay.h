@@ -1,0 +1,84 @@
+/*
+ * relay.h - open an SMTP session to the configured smarthosts over the
+ * best reachable submission port.
+ *
+ * Smarthosts are tried in the order of postern.conf (failover). For each,
+ * the remembered winner (port_cache.h) is tried first; otherwise, or when
+ * it fails, its candidate ports race in the manner of RFC 8305: one
+ * attempt per port and address (every A and AAAA), started port_stagger
+ * apart in order of preference, the next one at once when one fails. The
+ * first attempt to finish the greeting, TLS and EHLO (and AUTH) wins; the
+ * others are cancelled. So a filtered port costs port_stagger, not the
+ * connect timeout, when another port answers.
+ *
+ * Which failures move on, and which do not:
+ *   - network failures (resolve, refused, filtered, unreachable, no
+ *     greeting, a dropped connection, a failed handshake) let the other
+ *     candidates go on;
+ *   - a server that answers but refuses us (certificate, no STARTTLS,
+ *     authentication, a 4xx/5xx greeting or EHLO) is a property of the
+ *     server, not the port: the race for that smarthost stops there,
+ *     with that reason, and the next smarthost, if any, is tried. The
+ *     encryption is never lowered to get through.
+ *
+ * Encryption matching: each port gets the mode configured (or, for
+ * port = auto, the one it is registered for). A mode that contradicts
+ * the server is corrected without weakening anything, and a warning
+ * naming the configuration fix is logged once:
+ *   - implicit TLS configured, the server sends a plaintext 220 banner:
+ *     reconnect with STARTTLS;
+ *   - STARTTLS configured, the server stays silent (it waits for a
+ *     ClientHello): start TLS on the same connection.
+ * The password or token is fetched once per attempt round and wiped as
+ * soon as the sessions are authenticated.
+ */
+#ifndef POSTERN_RELAY_H
+#define POSTERN_RELAY_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "port_cache.h"
+#include "smtp_client.h"
+#include "strbuf.h"
+
+/* How long a STARTTLS port may stay silent before TLS is tried on it. */
+#define RELAY_BANNER_WAIT_MS	3000
+
+struct relay_session {
+	struct smtp_client *client;
+	const struct conf_smarthost *host;	/* borrowed from the conf */
+	char desc[320];		/* "host[addr]:port" for the log */
+	char mode[16];		/* the mode actually spoken: "starttls", "tls"... */
+	char tls[24];		/* "TLSv1.3" or "none" */
+};
+
+/*
+ * relay_open - connect to the first smarthost that takes us. Returns true
+ * with a ready session in *out, or false with one line in reason naming
+ * each candidate tried and why it failed. cache may be NULL.
+ */
+bool relay_open(const struct conf *conf, struct port_cache *cache,
+    struct relay_session *out, struct strbuf *reason);
+
+/* relay_close - QUIT (when polite) and free the session */
+void relay_close(struct relay_session *rs, bool polite);
+
+/* relay_network_failure - a failure that says nothing about the server */
+bool relay_network_failure(enum smtp_fail fail);
+
+/*
+ * relay_params - the SMTP parameters for one candidate of h (strings
+ * borrowed from conf); secrets and the address are left to the caller.
+ */
+void relay_params(const struct conf *conf, const struct conf_smarthost *h,
+    const struct conf_port *port, struct smtp_params *p);
+
+/*
+ * relay_fetch_secret - the password or token h needs (NULL when it has no
+ * username): false with the reason in why when it cannot be had.
+ */
+bool relay_fetch_secret(const struct conf_smarthost *h, char **password,
+    char **token, struct strbuf *why);
+
+#endif

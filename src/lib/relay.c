@@ -1,0 +1,472 @@
+/*
+ * relay.c - smarthost failover, the port race and encryption matching.
+ * See relay.h for the rules.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "relay.h"
+#include "secret.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define RELAY_MAX_ADDRS		8	/* addresses per smarthost name */
+
+bool
+relay_network_failure(enum smtp_fail fail)
+{
+	switch (fail) {
+	case SMTP_FAIL_RESOLVE:
+	case SMTP_FAIL_REFUSED:
+	case SMTP_FAIL_CONNECT_TIMEOUT:
+	case SMTP_FAIL_UNREACHABLE:
+	case SMTP_FAIL_NO_GREETING:
+	case SMTP_FAIL_DISCONNECT:
+	case SMTP_FAIL_TIMEOUT:
+	case SMTP_FAIL_TLS:
+	case SMTP_FAIL_IO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+relay_params(const struct conf *conf, const struct conf_smarthost *h,
+    const struct conf_port *port, struct smtp_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->host = h->host;
+	p->port = port->port;
+	p->security = port->security;
+	p->tls = h->tls;
+	p->tls_verify_name = h->tls_verify_name;
+	p->tls_min_version = h->tls_min_version;
+	p->tls_ca_file = h->tls_ca_file;
+	p->tls_ca_dir = h->tls_ca_dir;
+	p->tls_cert_pins = (const char *const *)h->tls_fingerprints;
+	p->ntls_cert_pins = h->ntls_fingerprints;
+	p->tls_spki_pins = (const char *const *)h->tls_pubkey_pins;
+	p->ntls_spki_pins = h->ntls_pubkey_pins;
+	p->tls_client_cert = h->tls_client_cert;
+	p->tls_client_key = h->tls_client_key;
+	p->helo_name = conf->hostname;
+	p->auth_user = h->username;
+	p->auth_mechanisms = (const char *const *)h->auth_mechanisms;
+	p->nauth_mechanisms = h->nauth_mechanisms;
+	p->auth_allow_plaintext = h->auth_allow_plaintext;
+	p->banner_wait_ms = h->greeting_timeout_ms &&
+	    h->greeting_timeout_ms < RELAY_BANNER_WAIT_MS ?
+	    h->greeting_timeout_ms : RELAY_BANNER_WAIT_MS;
+	p->timeouts.connect = h->connect_timeout_ms;
+	p->timeouts.greeting = h->greeting_timeout_ms;
+	p->timeouts.command = h->command_timeout_ms;
+	p->timeouts.data_init = h->command_timeout_ms;
+	p->timeouts.data_block = h->data_block_timeout_ms;
+	p->timeouts.data_done = h->data_done_timeout_ms;
+}
+
+bool
+relay_fetch_secret(const struct conf_smarthost *h, char **password,
+    char **token, struct strbuf *why)
+{
+	*password = *token = NULL;
+	if (!h->username)
+		return true;
+	if (h->oauth_token_command)
+		*token = secret_from_command(h->oauth_token_command, why);
+	if (h->password_file)
+		*password = secret_from_file(h->password_file, why);
+	else if (h->password_command)
+		*password = secret_from_command(h->password_command, why);
+	return *password || *token;
+}
+
+/* One attempt of the race: a port at one address. */
+struct relay_attempt {
+	struct relay_race *race;
+	struct conf_port port;		/* as configured */
+	char addr[64];
+	pthread_t thread;
+	bool started, done, handled;
+	bool cancelled;			/* still running when the race ended */
+	enum smtp_fail fail;
+	struct smtp_error err;
+	struct smtp_client *client;
+	enum conf_security spoken;	/* the mode that worked */
+	bool corrected;
+};
+
+struct relay_race {
+	const struct conf *conf;
+	const struct conf_smarthost *h;
+	const char *password, *token;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int cancel[2];
+	struct relay_attempt *att;
+	size_t n;
+};
+
+/* relay_attempt_open - smtp_open for one port and address */
+static enum smtp_fail
+relay_attempt_open(struct relay_attempt *a, enum conf_security security)
+{
+	struct smtp_params p;
+	struct conf_port port = a->port;
+
+	port.security = security;
+	relay_params(a->race->conf, a->race->h, &port, &p);
+	p.addr = a->addr;
+	p.auth_password = a->race->password;
+	p.auth_token = a->race->token;
+	return smtp_open(&p, &a->client, &a->err);
+}
+
+/* relay_attempt_run - thread body: try, correct the mode, report */
+static void *
+relay_attempt_run(void *arg)
+{
+	struct relay_attempt *a = arg;
+	struct relay_race *r = a->race;
+	enum smtp_fail f;
+
+	conn_set_cancel_fd(r->cancel[0]);
+	a->spoken = a->port.security;
+	f = relay_attempt_open(a, a->port.security);
+	if (f == SMTP_FAIL_PLAINTEXT_PORT && a->port.security == CONF_SEC_TLS) {
+		a->spoken = CONF_SEC_STARTTLS;
+		a->corrected = true;
+		f = relay_attempt_open(a, CONF_SEC_STARTTLS);
+	}
+	if (f == SMTP_OK && smtp_session_info(a->client)->implicit_detected) {
+		a->spoken = CONF_SEC_TLS;
+		a->corrected = true;
+	}
+	pthread_mutex_lock(&r->lock);
+	a->fail = f;
+	a->done = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* relay_resolve - the numeric addresses of host, at most max */
+static size_t
+relay_resolve(const char *host, char (*addrs)[64], size_t max, struct strbuf *why)
+{
+	struct addrinfo hints, *res, *ai;
+	size_t n = 0;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+		strbuf_printf(why, "cannot resolve %s: %s", host, gai_strerror(rc));
+		return 0;
+	}
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		char buf[64];
+		bool dup = false;
+
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), NULL,
+		    0, NI_NUMERICHOST) != 0)
+			continue;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = strcmp(addrs[i], buf) == 0;
+		if (!dup)
+			str_copy(addrs[n++], sizeof(addrs[0]), buf);
+	}
+	freeaddrinfo(res);
+	if (n == 0)
+		strbuf_printf(why, "%s has no usable address", host);
+	return n;
+}
+
+static uint64_t
+relay_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool
+relay_start(struct relay_attempt *a)
+{
+	a->started = pthread_create(&a->thread, NULL, relay_attempt_run, a) == 0;
+	if (!a->started) {
+		a->done = a->handled = true;
+		a->fail = SMTP_FAIL_IO;
+		str_copy(a->err.text, sizeof(a->err.text), "cannot start a thread");
+	}
+	return a->started;
+}
+
+/*
+ * relay_race_run - start attempts staggered, stop at the first winner or
+ * at a failure that is the server's. Returns the winner's index, or -1.
+ * The lock is held on return.
+ */
+static long
+relay_race_run(struct relay_race *r, bool *server_refused)
+{
+	uint64_t stagger = r->h->port_stagger_ms, next_start = 0;
+	size_t started = 0, finished = 0;
+
+	*server_refused = false;
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		uint64_t now = relay_now_ms();
+		bool start_now = false;
+
+		if (started < r->n && now >= next_start)
+			start_now = true;
+		for (size_t i = 0; i < started; i++) {
+			struct relay_attempt *a = &r->att[i];
+
+			if (!a->done || a->handled)
+				continue;
+			a->handled = true;
+			finished++;
+			if (a->fail == SMTP_OK)
+				return (long)i;
+			if (!relay_network_failure(a->fail)) {
+				*server_refused = true;
+				return -1;
+			}
+			start_now = started < r->n;	/* RFC 8305: no waiting */
+		}
+		if (start_now) {
+			relay_start(&r->att[started++]);
+			next_start = relay_now_ms() + stagger;
+			continue;
+		}
+		if (finished == r->n)
+			return -1;
+		if (started < r->n) {
+			struct timespec until;
+			uint64_t wait = next_start > now ? next_start - now : 0;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += (time_t)(wait / 1000);
+			until.tv_nsec += (long)(wait % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&r->cond, &r->lock, &until);
+		} else {
+			pthread_cond_wait(&r->cond, &r->lock);
+		}
+	}
+}
+
+/* relay_race_end - cancel and join every attempt but the winner's client */
+static void
+relay_race_end(struct relay_race *r, long winner)
+{
+	char byte = 1;
+
+	for (size_t i = 0; i < r->n; i++)
+		r->att[i].cancelled = r->att[i].started && !r->att[i].done;
+	pthread_mutex_unlock(&r->lock);
+	if (write(r->cancel[1], &byte, 1) != 1)
+		log_syswarn("cannot cancel the other port attempts");
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->att[i].started)
+			continue;
+		pthread_join(r->att[i].thread, NULL);
+		if ((long)i != winner && r->att[i].client) {
+			smtp_quit(r->att[i].client);
+			smtp_close(r->att[i].client);
+			r->att[i].client = NULL;
+		}
+	}
+}
+
+/* relay_describe - fill the session from the winning attempt */
+static void
+relay_describe(struct relay_session *rs, const struct conf_smarthost *h,
+    const struct relay_attempt *a)
+{
+	const struct smtp_session_info *in = smtp_session_info(a->client);
+
+	rs->client = a->client;
+	rs->host = h;
+	str_format(rs->desc, sizeof(rs->desc), "%s[%s]:%u", h->host,
+	    in->peer_addr, in->port);
+	str_copy(rs->mode, sizeof(rs->mode), conf_security_name(a->spoken));
+	str_copy(rs->tls, sizeof(rs->tls), in->tls ? in->tls_version : "none");
+}
+
+/* relay_warn_corrected - the configuration fix, once per host and port */
+static void
+relay_warn_corrected(struct port_cache *cache, const struct conf_smarthost *h,
+    const struct relay_attempt *a)
+{
+	if (!a->corrected || (cache && !port_cache_first_warning(cache, h->host,
+	    a->port.port)))
+		return;
+	if (a->spoken == CONF_SEC_TLS)
+		log_warn("%s:%u is configured for STARTTLS but stays silent and "
+		    "speaks implicit TLS; using implicit TLS. Fix: write "
+		    "\"%u/tls\" in the port list of smarthost \"%s\"", h->host,
+		    a->port.port, a->port.port, h->host);
+	else
+		log_warn("%s:%u is configured for implicit TLS but answers with a "
+		    "plaintext SMTP banner; using STARTTLS. Fix: write "
+		    "\"%u/starttls\" in the port list of smarthost \"%s\"", h->host,
+		    a->port.port, a->port.port, h->host);
+}
+
+/*
+ * relay_try_ports - one race among ports[0..nports) of h. True with the
+ * session filled; false with the failures appended to reason and
+ * *refused set when the server itself refused us.
+ */
+static bool
+relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
+    const struct conf_port *ports, size_t nports, struct port_cache *cache,
+    struct relay_session *out, struct strbuf *reason, bool *refused)
+{
+	char addrs[RELAY_MAX_ADDRS][64];
+	struct strbuf why = STRBUF_INIT;
+	struct relay_race r;
+	char *password = NULL, *token = NULL;
+	size_t naddrs;
+	long winner = -1;
+
+	*refused = false;
+	memset(&r, 0, sizeof(r));
+	naddrs = relay_resolve(h->host, addrs, RELAY_MAX_ADDRS, &why);
+	if (naddrs == 0 || !relay_fetch_secret(h, &password, &token, &why)) {
+		strbuf_printf(reason, "%s%s: %s", reason->len ? "; " : "", h->host,
+		    why.data);
+		*refused = naddrs > 0;	/* no credentials: no port will do */
+		strbuf_free(&why);
+		return false;
+	}
+	strbuf_free(&why);
+	r.conf = conf;
+	r.h = h;
+	r.password = password;
+	r.token = token;
+	r.n = nports * naddrs;
+	r.att = xcalloc(r.n, sizeof(*r.att));
+	for (size_t i = 0; i < nports; i++)
+		for (size_t j = 0; j < naddrs; j++) {
+			struct relay_attempt *a = &r.att[i * naddrs + j];
+
+			a->race = &r;
+			a->port = ports[i];
+			str_copy(a->addr, sizeof(a->addr), addrs[j]);
+		}
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	if (pipe2(r.cancel, O_CLOEXEC) < 0)
+		log_sysfatal(71, "pipe");
+	winner = relay_race_run(&r, refused);
+	relay_race_end(&r, winner);
+	secret_free(password);
+	secret_free(token);
+	if (winner >= 0) {
+		relay_describe(out, h, &r.att[winner]);
+		relay_warn_corrected(cache, h, &r.att[winner]);
+		if (cache)
+			port_cache_put(cache, h->host, r.att[winner].port.port,
+			    r.att[winner].spoken);
+	} else {
+		for (size_t i = 0; i < r.n; i++) {
+			const struct relay_attempt *a = &r.att[i];
+
+			if (!a->started || a->cancelled || a->fail == SMTP_OK)
+				continue;
+			strbuf_printf(reason, "%s%s[%s]:%u/%s: %s", reason->len ? "; " : "",
+			    h->host, a->addr, a->port.port,
+			    conf_security_name(a->port.security), a->err.text);
+		}
+	}
+	close(r.cancel[0]);
+	close(r.cancel[1]);
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+	free(r.att);
+	return winner >= 0;
+}
+
+/* relay_is_candidate - whether port is still in h's list (config reloads) */
+static bool
+relay_is_candidate(const struct conf_smarthost *h, unsigned port)
+{
+	for (size_t i = 0; i < h->nports; i++)
+		if (h->ports[i].port == port)
+			return true;
+	return false;
+}
+
+bool
+relay_open(const struct conf *conf, struct port_cache *cache,
+    struct relay_session *out, struct strbuf *reason)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < conf->nsmarthosts; i++) {
+		const struct conf_smarthost *h = &conf->smarthosts[i];
+		struct port_cache_entry ce;
+		bool refused = false;
+
+		if (cache && port_cache_get(cache, h->host, h->port_cache_ttl_ms, &ce) &&
+		    relay_is_candidate(h, ce.port)) {
+			struct conf_port cached = { ce.port, ce.security };
+			struct strbuf first = STRBUF_INIT;
+
+			if (relay_try_ports(conf, h, &cached, 1, NULL, out, &first,
+			    &refused)) {
+				strbuf_free(&first);
+				return true;
+			}
+			if (refused) {
+				strbuf_printf(reason, "%s%s", reason->len ? "; " : "",
+				    first.data);
+				strbuf_free(&first);
+				continue;	/* the server refused us: next host */
+			}
+			log_info("%s: remembered port %u/%s failed (%s); probing all "
+			    "ports again", h->host, ce.port,
+			    conf_security_name(ce.security), first.data);
+			strbuf_free(&first);
+			port_cache_forget(cache, h->host);
+		}
+		if (relay_try_ports(conf, h, h->ports, h->nports, cache, out, reason,
+		    &refused))
+			return true;
+	}
+	if (conf->nsmarthosts == 0)
+		strbuf_puts(reason, "no smarthost configured");
+	return false;
+}
+
+void
+relay_close(struct relay_session *rs, bool polite)
+{
+	if (!rs->client)
+		return;
+	if (polite && smtp_usable(rs->client))
+		smtp_quit(rs->client);
+	smtp_close(rs->client);
+	rs->client = NULL;
+}
