@@ -1,12 +1,11 @@
 /*
  * postern.c - the administrator's command: check the configuration,
- * inspect and manage the queue (queue_admin.h), and (when port
- * selection lands) probe smarthosts.
+ * inspect and manage the queue (queue_admin.h), report health
+ * (queue_status.h), and probe smarthosts (probe.h).
  *
  * Usage: postern COMMAND [ARGS]. Each command is one small function;
  * main() only dispatches. Exit statuses follow sysexits(3): 64 for a usage
- * error, 78 for a configuration error, 69 for a command that is not
- * implemented yet.
+ * error, 78 for a configuration error.
  */
 #include "config.h"
 
@@ -20,6 +19,7 @@
 #include "paths.h"
 #include "queue_admin.h"
 #include "queue_status.h"
+#include "probe.h"
 
 struct postern_command {
 	const char *name;
@@ -138,13 +138,35 @@ postern_status(int argc, char **argv)
 	return EX_USAGE;
 }
 
-/* postern_not_yet - placeholder for commands whose subsystem is not built */
+/* postern_probe - test every candidate port: [--json] [--auth] [--timeout S] [HOST] */
 static int
-postern_not_yet(int argc, char **argv)
+postern_probe(int argc, char **argv)
 {
-	(void)argc;
-	log_warn("'%s' is not implemented yet", argv[0]);
-	return EX_UNAVAILABLE;
+	struct probe_options opt = { NULL, false, false, 0 };
+	struct conf *conf;
+	int status;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			opt.json = true;
+		else if (strcmp(argv[i], "--auth") == 0)
+			opt.auth = true;
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
+		    atoi(argv[i + 1]) > 0)
+			opt.timeout_ms = (uint64_t)atoi(argv[++i]) * 1000;
+		else if (argv[i][0] != '-' && opt.host == NULL)
+			opt.host = argv[i];
+		else {
+			fprintf(stderr, "usage: postern probe [--json] [--auth] "
+			    "[--timeout SECONDS] [HOST]\n");
+			return EX_USAGE;
+		}
+	}
+	if ((status = conf_load(paths_config_file(), &conf)) != 0)
+		return status;
+	status = probe_run(conf, &opt, stdout);
+	conf_free(conf);
+	return status;
 }
 
 static const struct postern_command postern_commands[] = {
@@ -158,7 +180,7 @@ static const struct postern_command postern_commands[] = {
 	{ "hold", postern_hold, "hold a queued message" },
 	{ "release", postern_release, "release a held message" },
 	{ "status", postern_status, "worker and queue health (exit 1 when degraded)" },
-	{ "probe", postern_not_yet, "test every candidate port of a smarthost" },
+	{ "probe", postern_probe, "test every candidate port of a smarthost" },
 };
 
 static void
