@@ -59,23 +59,23 @@ tr -d ' \n' <"$last" | grep -q '"rcpt_tos":\["temp@example.org"\]' || fail "retr
 [ "$(grep -l '"ok@example.org"' "$SH"/mail/*.json | wc -l)" = 1 ] || fail "ok@example.org was sent twice"
 [ "$(queue_count)" = 0 ] || fail "entry not removed after the retry"
 
-# Lifetime: always 451, lifetime 1s; the flush after it bounces.
+# Lifetime: always 451, lifetime 3s; the flush after it bounces.
 write_faults "$SH" '{"rcpt": "451 4.3.0 Try later"}'
 n=$(mail_count "$SH")
-sed -i 's/^queue {/queue {\n    lifetime = "1s"/' "$POSTERN_CONFIG"
+sed -i 's/^queue {/queue {\n    lifetime = "3s"/' "$POSTERN_CONFIG"
 printf 'Subject: slow\n\nbody\n' | send_mail -i -f sender@example.com late@example.org
 run_worker
 [ "$(queue_count)" = 1 ] || fail "deferred entry missing"
 clear_faults "$SH"
 write_faults "$SH" '{"rcpt": {"late@example.org": "451 4.3.0 Try later"}}'
-sleep 1.2
+sleep 3.2
 run_worker --flush
 log_has "to=<late@example.org> .* status=bounced \(delivery time expired after 2 attempts; last error: 451 4\.3\.0 Try later\)"
 wait_for_count "$SH" $((n + 1))
 grep -l '"mail_from": ""' "$SH"/mail/*.json | xargs grep -l '"sender@example.com"' | wc -l |
     grep -qx 2 || fail "no bounce for the expired message"
 [ "$(queue_count)" = 0 ] || fail "expired entry still queued"
-sed -i '/lifetime = "1s"/d' "$POSTERN_CONFIG"
+sed -i '/lifetime = "3s"/d' "$POSTERN_CONFIG"
 
 # Null sender: never bounced; the postmaster gets a copy.
 write_faults "$SH" '{"rcpt": {"gone@example.org": "550 5.1.1 No such user"}}'
