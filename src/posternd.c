@@ -345,18 +345,37 @@ posternd_handle_signals(struct worker *w, int sfd)
 	return stop;
 }
 
-/* posternd_loop - the daemon's event loop; returns when asked to stop */
-static void
-posternd_loop(struct worker *w, int sfd)
+/*
+ * posternd_watch_incoming - an inotify descriptor watching incoming/, or -1
+ *
+ * It must exist before the first scan of incoming/: a message queued
+ * between that scan and the watch would otherwise wait for the rescan
+ * timer.
+ */
+static int
+posternd_watch_incoming(struct worker *w)
 {
 	int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	int ffd = posternd_open_fifo(w);
-	char path[4096];
-	struct timespec last, now;
+	char path[64];
 
 	str_format(path, sizeof(path), "/proc/self/fd/%d", w->incoming_fd);
-	if (ifd < 0 || inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+	if (ifd < 0 || inotify_add_watch(ifd, path,
+	    IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		log_syswarn("inotify unavailable; relying on the rescan timer");
+		if (ifd >= 0)
+			close(ifd);
+		return -1;
+	}
+	return ifd;
+}
+
+/* posternd_loop - the daemon's event loop; returns when asked to stop */
+static void
+posternd_loop(struct worker *w, int sfd, int ifd)
+{
+	int ffd = posternd_open_fifo(w);
+	struct timespec last, now;
+
 	clock_gettime(CLOCK_MONOTONIC, &last);
 	for (;;) {
 		struct pollfd p[3] = {
@@ -450,7 +469,7 @@ main(int argc, char **argv)
 	const char *spool;
 	unsigned nthreads;
 	long holder = 0;
-	int c, sfd, lock_fd;
+	int c, sfd, lock_fd, ifd = -1;
 
 	memset(&w, 0, sizeof(w));
 	pthread_mutex_init(&w.status.lock, NULL);
@@ -511,6 +530,8 @@ main(int argc, char **argv)
 	w.sched = sched_new(w.once);
 	w.port_cache = port_cache_open(w.queue_fd);
 	queue_load(&w);
+	if (!w.once)
+		ifd = posternd_watch_incoming(&w);
 	pickup_scan(&w);
 	if (flush)
 		sched_flush(w.sched);
@@ -528,7 +549,7 @@ main(int argc, char **argv)
 			log_sysfatal(EX_OSERR, "cannot start a delivery thread");
 	}
 	if (!w.once) {
-		posternd_loop(&w, sfd);
+		posternd_loop(&w, sfd, ifd);
 		atomic_store(&w.stopping, true);
 		sched_stop(w.sched);
 	}
