@@ -7,17 +7,35 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "pickup.h"
+#include "strutil.h"
+#include "xalloc.h"
 #include "qrecord.h"
 #include "schedule.h"
 
 #define PICKUP_STALE_TMP	(24 * 3600)	/* seconds */
 #define PICKUP_ENVELOPE_MAX	((size_t)64 << 20)	/* on top of the message */
+#define PICKUP_BATCH		64	/* copies made durable by one directory sync */
+
+/*
+ * Copies already in queue/ (data synced, renamed into place) whose
+ * directory entries are not yet known to be durable. Their incoming files
+ * stay until pickup_commit has synced queue/, so that a crash can never
+ * leave a message in neither directory.
+ */
+struct pickup_batch {
+	size_t n;
+	struct {
+		char qid[SPOOL_QID_LEN + 1];
+		char *info;		/* the rest of the log line */
+	} e[PICKUP_BATCH];
+};
 
 /* pickup_quarantine - move a bad incoming entry aside */
 static void
@@ -43,9 +61,47 @@ pickup_limit(struct worker *w)
 	return (size_t)max + PICKUP_ENVELOPE_MAX;
 }
 
-/* pickup_one - validate and move one entry; true if it was queued */
+/*
+ * pickup_commit - make the batch's copies durable with one sync of queue/,
+ * then remove their incoming files and hand them to the schedule.
+ * Returns how many were queued. If the sync fails the copies are removed
+ * again and the incoming files kept, so the next scan starts over.
+ */
+static size_t
+pickup_commit(struct worker *w, struct pickup_batch *b)
+{
+	size_t n = b->n;
+	int rc;
+
+	b->n = 0;
+	if (n == 0)
+		return 0;
+	if ((rc = spool_fsync_dir(w->queue_fd)) != 0) {
+		log_warn("cannot sync the queue directory: %s; %zu incoming "
+		    "entr%s kept for the next scan", strerror(rc), n,
+		    n == 1 ? "y" : "ies");
+		for (size_t i = 0; i < n; i++) {
+			unlinkat(w->queue_fd, b->e[i].qid, 0);
+			free(b->e[i].info);
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (unlinkat(w->incoming_fd, b->e[i].qid, 0) < 0)
+			log_syswarn("%s: cannot remove incoming copy", b->e[i].qid);
+		log_info("%s: %s", b->e[i].qid, b->e[i].info);
+		sched_put(w->sched, b->e[i].qid, 0, false);
+		free(b->e[i].info);
+	}
+	return n;
+}
+
+/*
+ * pickup_one - validate one entry and copy it into queue/; true if the
+ * copy was added to the batch (it is queued once the batch commits)
+ */
 static bool
-pickup_one(struct worker *w, const char *name)
+pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 {
 	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
 	struct qrecord rec;
@@ -88,17 +144,17 @@ pickup_one(struct worker *w, const char *name)
 		qrecord_free(&rec);
 		goto out;
 	}
-	rc = spool_write_file(w->queue_fd, name, buf.data, buf.len, 0600, true);
+	rc = spool_write_file(w->queue_fd, name, buf.data, buf.len, 0600, false);
 	if (rc != 0) {
 		log_warn("%s: cannot copy into the queue: %s", name, strerror(rc));
 		qrecord_free(&rec);
 		goto out;
 	}
-	if (unlinkat(w->incoming_fd, name, 0) < 0)
-		log_syswarn("%s: cannot remove incoming copy", name);
-	log_info("%s: uid=%ld from=<%s> size=%zu nrcpt=%zu", name, rec.uid,
+	str_copy(b->e[b->n].qid, sizeof(b->e[b->n].qid), name);
+	strbuf_reset(&err);
+	strbuf_printf(&err, "uid=%ld from=<%s> size=%zu nrcpt=%zu", rec.uid,
 	    rec.sender, rec.message_len, rec.nrcpts);
-	sched_put(w->sched, name, 0, false);
+	b->e[b->n++].info = strbuf_export(&err);
 	qrecord_free(&rec);
 	queued = true;
 out:
@@ -128,6 +184,7 @@ pickup_scan(struct worker *w)
 	int fd = dup(w->incoming_fd);
 	DIR *dir;
 	struct dirent *de;
+	struct pickup_batch *batch = xcalloc(1, sizeof(*batch));
 	size_t n = 0;
 
 	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || !(dir = fdopendir(fd))) {
@@ -140,13 +197,17 @@ pickup_scan(struct worker *w)
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (spool_qid_valid(de->d_name))
-			n += pickup_one(w, de->d_name);
-		else if (de->d_name[0] == 't' && spool_qid_valid(de->d_name + 1))
+		if (spool_qid_valid(de->d_name)) {
+			if (pickup_one(w, batch, de->d_name) &&
+			    batch->n == PICKUP_BATCH)
+				n += pickup_commit(w, batch);
+		} else if (de->d_name[0] == 't' && spool_qid_valid(de->d_name + 1))
 			pickup_stale_tmp(w, de->d_name);
 		else
 			pickup_quarantine(w, de->d_name, "not a queue file name");
 	}
 	closedir(dir);
+	n += pickup_commit(w, batch);
+	free(batch);
 	return n;
 }

@@ -5,9 +5,10 @@
  * file (never a symlink, FIFO or device) with exactly one link, owned by
  * the uid its record names, no larger than the queue allows, and a
  * complete, valid queue record (qrecord.h). A valid entry is copied to
- * queue/QID and fsync'd, and only then removed from incoming/; a crash
- * in between is noticed at the next scan (the queue copy exists) and the
- * incoming file is just removed. An invalid entry is moved to
+ * queue/QID and fsync'd; up to 64 copies then share one sync of the
+ * queue directory, and only after it are their incoming files removed
+ * and the messages scheduled. A crash in between is noticed at the next
+ * scan (the queue copy exists) and the incoming file is just removed. An invalid entry is moved to
  * queue/quarantine/ with a log line that says why. Temporary files of a
  * writer that was killed are removed after a day.
  *
