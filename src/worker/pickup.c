@@ -14,10 +14,9 @@
 
 #include "log.h"
 #include "pickup.h"
-#include "strutil.h"
-#include "xalloc.h"
 #include "qrecord.h"
 #include "schedule.h"
+#include "strutil.h"
 
 #define PICKUP_STALE_TMP	(24 * 3600)	/* seconds */
 #define PICKUP_ENVELOPE_MAX	((size_t)64 << 20)	/* on top of the message */
@@ -103,7 +102,7 @@ pickup_commit(struct worker *w, struct pickup_batch *b)
 static bool
 pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 {
-	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT, info = STRBUF_INIT;
 	struct qrecord rec;
 	struct stat sb;
 	bool queued = false;
@@ -151,15 +150,15 @@ pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 		goto out;
 	}
 	str_copy(b->e[b->n].qid, sizeof(b->e[b->n].qid), name);
-	strbuf_reset(&err);
-	strbuf_printf(&err, "uid=%ld from=<%s> size=%zu nrcpt=%zu", rec.uid,
+	strbuf_printf(&info, "uid=%ld from=<%s> size=%zu nrcpt=%zu", rec.uid,
 	    rec.sender, rec.message_len, rec.nrcpts);
-	b->e[b->n++].info = strbuf_export(&err);
+	b->e[b->n++].info = strbuf_export(&info);
 	qrecord_free(&rec);
 	queued = true;
 out:
 	strbuf_free(&buf);
 	strbuf_free(&err);
+	strbuf_free(&info);
 	return queued;
 }
 
@@ -184,7 +183,7 @@ pickup_scan(struct worker *w)
 	int fd = dup(w->incoming_fd);
 	DIR *dir;
 	struct dirent *de;
-	struct pickup_batch *batch = xcalloc(1, sizeof(*batch));
+	struct pickup_batch batch = { .n = 0 };
 	size_t n = 0;
 
 	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || !(dir = fdopendir(fd))) {
@@ -198,16 +197,15 @@ pickup_scan(struct worker *w)
 		if (de->d_name[0] == '.')
 			continue;
 		if (spool_qid_valid(de->d_name)) {
-			if (pickup_one(w, batch, de->d_name) &&
-			    batch->n == PICKUP_BATCH)
-				n += pickup_commit(w, batch);
+			if (pickup_one(w, &batch, de->d_name) &&
+			    batch.n == PICKUP_BATCH)
+				n += pickup_commit(w, &batch);
 		} else if (de->d_name[0] == 't' && spool_qid_valid(de->d_name + 1))
 			pickup_stale_tmp(w, de->d_name);
 		else
 			pickup_quarantine(w, de->d_name, "not a queue file name");
 	}
 	closedir(dir);
-	n += pickup_commit(w, batch);
-	free(batch);
+	n += pickup_commit(w, &batch);
 	return n;
 }
