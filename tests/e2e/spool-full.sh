@@ -10,9 +10,9 @@
 #     exactly once.
 if [ -z "${POSTERN_MOUNT_NS:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "spool-full: SKIP: needs root" >&2; exit 77; }
+    unshare --mount --propagation private true 2>/dev/null ||
+        { echo "spool-full: SKIP: cannot create a mount namespace" >&2; exit 77; }
     POSTERN_MOUNT_NS=1 exec unshare --mount --propagation private "$BASH" "$0" "$@"
-    echo "spool-full: SKIP: cannot create a mount namespace" >&2
-    exit 77
 fi
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
