@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@
 #include <confuse.h>
 
 #include "conf.h"
+#include "conf_text.h"
+#include "strbuf.h"
 #include "log.h"
 #include "strutil.h"
 #include "units.h"
@@ -1300,25 +1303,54 @@ conf_build(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 	conf_build_log(root, conf);
 }
 
-/* conf_open - open path for reading; EX_NOINPUT with a message if we cannot */
+/* Upper bound on postern.conf; the shipped file is about 10 KB. */
+#define CONF_FILE_MAX	((size_t)1 << 20)
+
+/*
+ * conf_read_text - read path into text, comments blanked (conf_text.h);
+ * EX_NOINPUT with a message if it cannot be read, EX_CONFIG if it is not
+ * a text file postern could mean
+ */
 static int
-conf_open(const char *path, FILE **fpp)
+conf_read_text(const char *path, struct strbuf *text)
 {
 	struct stat st;
-	FILE *fp;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t n;
 
-	if ((fp = fopen(path, "re")) == NULL) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_syswarn("cannot open configuration file %s", path);
-		return EX_NOINPUT;
+		rc = EX_NOINPUT;
+	} else if (S_ISDIR(st.st_mode)) {
+		log_warn("cannot read configuration file %s: it is a directory",
+		    path);
+		rc = EX_NOINPUT;
 	}
-	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		log_warn("cannot read configuration file %s: it is a "
-		    "directory", path);
-		fclose(fp);
-		return EX_NOINPUT;
+	while (rc == 0) {
+		strbuf_reserve(text, 8192);
+		n = read(fd, text->data + text->len, text->cap - text->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_syswarn("cannot read configuration file %s", path);
+			rc = EX_NOINPUT;
+		} else if (n == 0)
+			break;
+		else if ((text->len += (size_t)n) > CONF_FILE_MAX) {
+			log_warn("%s: larger than %zu bytes", path, CONF_FILE_MAX);
+			rc = EX_CONFIG;
+		}
+		text->data[text->len] = '\0';
 	}
-	*fpp = fp;
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && memchr(text->data, '\0', text->len) != NULL) {
+		log_warn("%s: contains a NUL byte; not a text file", path);
+		rc = EX_CONFIG;
+	}
+	if (rc == 0)
+		conf_text_blank_comments(text->data, text->len);
+	return rc;
 }
 
 int
@@ -1327,13 +1359,15 @@ conf_load(const char *path, struct conf **out)
 	static bool schema_ready;
 	struct conf_loader ld;
 	struct conf *conf;
-	FILE *fp;
+	struct strbuf text = STRBUF_INIT;
 	cfg_t *cfg;
 	int rc;
 
 	*out = NULL;
-	if ((rc = conf_open(path, &fp)) != 0)
+	if ((rc = conf_read_text(path, &text)) != 0) {
+		strbuf_free(&text);
 		return rc;
+	}
 	if (!schema_ready) {
 		conf_schema_init(conf_root_opts);
 		schema_ready = true;
@@ -1348,11 +1382,9 @@ conf_load(const char *path, struct conf **out)
 	ld.path = path;
 	ld.root = cfg;
 	conf_loading = &ld;
-	rc = cfg_parse_fp(cfg, fp);
+	rc = cfg_parse_buf(cfg, strbuf_cstr(&text));
 	conf_loading = NULL;
-	if (ferror(fp))
-		conf_report(&ld, 0, "read error");
-	fclose(fp);
+	strbuf_free(&text);
 	if (rc != CFG_SUCCESS && ld.errors == 0)
 		conf_report(&ld, 0, "cannot parse the file");
 

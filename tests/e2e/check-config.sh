@@ -151,5 +151,33 @@ if [ -f "$shipped" ]; then
 	expect_out 'port = auto'
 fi
 
+# --- Line numbers in a file with comments ---------------------------------------
+# libconfuse miscounts lines after "#", "//" and C comments; every error must
+# name the true line. Typos go into the shipped file, whose comments are
+# what users edit, at several places, one at a time.
+if [ -f "$shipped" ]; then
+	total=$(wc -l <"$shipped")
+	for target in 1 $(grep -n '^smarthost ' "$shipped" | cut -d: -f1) \
+	    $(grep -n '^[[:space:]]*# *port = ' "$shipped" | head -n 1 | cut -d: -f1) \
+	    $(grep -n '^queue {' "$shipped" | cut -d: -f1) $((total - 1)) "$total"; do
+		awk -v n="$target" '{ print } NR == n { print "bogus_option_x = 1" }' \
+		    "$shipped" >"$conf"
+		run "$conf"
+		want=$((target + 1))
+		[ "$status" -eq 78 ] || fail "typo after line $target: exit $status, want 78"
+		expect_err "postern.conf:$want: no such option 'bogus_option_x'"
+	done
+	# A value error inside a section and a C comment that spans lines.
+	{ printf '/* two\n   lines */\n# hash\n// slashes\n'
+	  printf 'hostname = "a#b//c" # after a value\n'
+	  printf "domain = 'ex#ample.org' // quotes\n"
+	  printf 'smarthost "x.example" {\n\tport = 99999 # bad\n}\n'; } >"$conf"
+	run "$conf"
+	[ "$status" -eq 78 ] || fail "comment mix: exit $status, want 78"
+	expect_err 'postern.conf:5: hostname: "a#b//c"'
+	expect_err "postern.conf:6: domain: \"ex#ample.org\""
+	expect_err 'postern.conf:8: port: port in "99999"'
+fi
+
 echo "PASS: check-config"
 exit 0

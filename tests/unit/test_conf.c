@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_text.h"
 #include "log.h"
 #include "unit_main.h"
 
@@ -794,6 +795,31 @@ START_TEST(secret_file_modes)
 }
 END_TEST
 
+/* conf_text_blank_comments: comments become spaces, strings and newlines stay */
+static void
+blank_case(const char *in, const char *want)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	conf_text_blank_comments(buf, strlen(buf));
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(comments_blanked)
+{
+	blank_case("a = 1 # c\nb", "a = 1    \nb");
+	blank_case("a // c\n", "a     \n");
+	blank_case("/* x\ny */z", "    \n    z");
+	blank_case("s = \"a#b//c\" #x", "s = \"a#b//c\"   ");
+	blank_case("s = 'q\\'#' #", "s = 'q\\'#'  ");
+	blank_case("s = \"q\\\"#\" //", "s = \"q\\\"#\"   ");
+	blank_case("p = a/b # c", "p = a/b    ");
+	blank_case("/* open", "       ");
+	blank_case("#", " ");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -823,6 +849,7 @@ main(void)
 	tcase_add_test(tc, aliases_and_order);
 	tcase_add_test(tc, print_masks_and_round_trips);
 	tcase_add_test(tc, secret_file_modes);
+	tcase_add_test(tc, comments_blanked);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
