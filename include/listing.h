@@ -12,7 +12,12 @@
  *
  * A '!' after the queue ID marks a held entry; entries not yet picked up
  * from incoming/ say "waiting for pickup". Only recipients still pending
- * are listed. Message contents are never shown.
+ * are listed. An entry that cannot be read is listed with the reason,
+ * never left out. A last line counts the entries in quarantine:
+ *
+ *   -- 1 message in quarantine (see the log; "postern requeue --all" ...).
+ *
+ * Message contents are never shown.
  */
 #ifndef POSTERN_LISTING_H
 #define POSTERN_LISTING_H

@@ -35,6 +35,10 @@ void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 /* log_syswarn - warning followed by ": " and strerror(errno) */
 void log_syswarn(const char *fmt, ...) LOG_PRINTF(1, 2);
+/* log_error - an error that needs the administrator; the program goes on */
+void log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
+/* log_syserror - log_error with ": " and strerror(errno) appended */
+void log_syserror(const char *fmt, ...) LOG_PRINTF(1, 2);
 /* log_fatal - log an error and exit with the given sysexits status */
 _Noreturn void log_fatal(int status, const char *fmt, ...) LOG_PRINTF(2, 3);
 /* log_sysfatal - log_fatal with ": " and strerror(errno) appended */

@@ -35,6 +35,15 @@ int admin_show(const char *qid, FILE *out);
 int admin_change(enum admin_change what, const char *qid);
 
 /*
+ * admin_requeue - move qid ("ALL" = every entry) out of queue/quarantine/
+ * after the cause was fixed, as Postfix's postsuper -r: back into queue/
+ * if it was a queued entry, into incoming/ to be checked again if it was
+ * a rejected submission. As root, root-owned entries are first given to
+ * the spool's owner.
+ */
+int admin_requeue(const char *qid);
+
+/*
  * admin_wait_result - sendmail -odi: wait (up to timeout_ms) for the
  * worker to publish the first attempt on qid, and print one line per
  * recipient to out ("sendmail: QID: to=<a> status=sent (250 ...)").

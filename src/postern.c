@@ -126,6 +126,17 @@ postern_delete(int argc, char **argv)
 	    "ALL" : argv[1]);
 }
 
+/* postern_requeue - move quarantined entries back after a fix */
+static int
+postern_requeue(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: postern requeue QUEUE-ID|--all\n");
+		return EX_USAGE;
+	}
+	return admin_requeue(strcmp(argv[1], "--all") == 0 ? "ALL" : argv[1]);
+}
+
 /* postern_status - health for people, or --prometheus for monitoring */
 static int
 postern_status(int argc, char **argv)
@@ -179,6 +190,8 @@ static const struct postern_command postern_commands[] = {
 	{ "delete", postern_delete, "delete a queued message, or --all" },
 	{ "hold", postern_hold, "hold a queued message" },
 	{ "release", postern_release, "release a held message" },
+	{ "requeue", postern_requeue,
+	  "move a quarantined message, or --all, back into the queue" },
 	{ "status", postern_status, "worker and queue health (exit 1 when degraded)" },
 	{ "probe", postern_probe, "test every candidate port of a smarthost" },
 };

@@ -32,9 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +52,7 @@
 #include "pickup.h"
 #include "queue_load.h"
 #include "schedule.h"
+#include "spool_owner.h"
 #include "strutil.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -142,25 +141,12 @@ posternd_reload(struct worker *w)
 static void
 posternd_drop_privileges(const char *spool)
 {
-	char path[4096];
-	struct stat sb;
-	struct passwd *pw;
+	const char *why;
+	int rc = spool_become_owner(spool, &why);
 
-	if (geteuid() != 0)
-		return;
-	if (!str_format(path, sizeof(path), "%s/%s", spool, SPOOL_QUEUE) ||
-	    stat(path, &sb) < 0)
-		log_sysfatal(EX_TEMPFAIL, "%s", path);
-	if (sb.st_uid == 0)
-		return;			/* a root-owned spool: stay root */
-	pw = getpwuid(sb.st_uid);
-	if ((pw ? initgroups(pw->pw_name, sb.st_gid) :
-	    setgroups(1, &sb.st_gid)) < 0 || setgid(sb.st_gid) < 0 ||
-	    setuid(sb.st_uid) < 0)
-		log_sysfatal(EX_OSERR, "cannot switch to uid %lu",
-		    (unsigned long)sb.st_uid);
-	if (setuid(0) == 0)
-		log_fatal(EX_OSERR, "could regain root after dropping it");
+	if (rc != 0)
+		log_fatal(rc == ENOENT ? EX_TEMPFAIL : EX_OSERR, "%s/%s: %s: %s",
+		    spool, SPOOL_QUEUE, why, strerror(rc));
 }
 
 /* posternd_open_dir - open a spool directory or exit 75 */

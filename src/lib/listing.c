@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -118,12 +119,31 @@ listing_incoming(int dirfd, const char *qid, struct strbuf *out, size_t *bytes)
 	return ok;
 }
 
+/* listing_count_quarantine - entries (not state files) in queue/quarantine */
+static size_t
+listing_count_quarantine(int queue_fd)
+{
+	struct listing_names z;
+	int fd = openat(queue_fd, SPOOL_QUARANTINE, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	size_t n;
+
+	if (fd < 0)
+		return 0;
+	listing_collect(fd, &z);
+	close(fd);
+	n = z.count;
+	free(z.ids);
+	return n;
+}
+
 size_t
 listing_build(int queue_fd, int incoming_fd, struct strbuf *out)
 {
 	struct listing_names q, in;
 	struct strbuf body = STRBUF_INIT, err = STRBUF_INIT;
-	size_t n = 0, bytes = 0;
+	size_t n = 0, bytes = 0, quarantined;
+	int rc;
 
 	listing_collect(queue_fd, &q);
 	if (incoming_fd >= 0)
@@ -134,8 +154,16 @@ listing_build(int queue_fd, int incoming_fd, struct strbuf *out)
 		struct qentry e;
 
 		strbuf_reset(&err);
-		if (qentry_open(queue_fd, q.ids[i], QENTRY_NO_LOCK, &e, &err) != 0)
+		rc = qentry_open(queue_fd, q.ids[i], QENTRY_NO_LOCK, &e, &err);
+		if (rc == ENOENT)
+			continue;	/* delivered while we listed */
+		if (rc != 0) {		/* still queued: never hide it */
+			strbuf_printf(&body, "%s  %8s %-20s  (cannot read: %s)\n",
+			    q.ids[i], "?", "?", err.len ? strbuf_cstr(&err) :
+			    strerror(rc));
+			n++;
 			continue;
+		}
 		listing_entry(e.qid, &e.rec, &e.st, false, &body);
 		bytes += e.rec.message_len;
 		n++;
@@ -143,6 +171,7 @@ listing_build(int queue_fd, int incoming_fd, struct strbuf *out)
 	}
 	for (size_t i = 0; i < in.count; i++)
 		n += listing_incoming(incoming_fd, in.ids[i], &body, &bytes);
+	quarantined = listing_count_quarantine(queue_fd);
 	if (n == 0) {
 		strbuf_puts(out, "Mail queue is empty\n");
 	} else {
@@ -152,6 +181,10 @@ listing_build(int queue_fd, int incoming_fd, struct strbuf *out)
 		strbuf_printf(out, "-- %zu Kbytes in %zu Request%s.\n",
 		    (bytes + 1023) / 1024, n, n == 1 ? "" : "s");
 	}
+	if (quarantined > 0)
+		strbuf_printf(out, "-- %zu message%s in quarantine (see the log; "
+		    "\"postern requeue --all\" after fixing the cause).\n",
+		    quarantined, quarantined == 1 ? "" : "s");
 	free(q.ids);
 	free(in.ids);
 	strbuf_free(&body);

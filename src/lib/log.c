@@ -131,6 +131,27 @@ log_syswarn(const char *fmt, ...)
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_syserror(const char *fmt, ...)
+{
+	va_list ap;
+	const char *why = strerror(errno);
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, why, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_fatal(int status, const char *fmt, ...)
 {
 	va_list ap;

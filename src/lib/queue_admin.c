@@ -22,6 +22,7 @@
 #include "qentry.h"
 #include "queue_admin.h"
 #include "spool.h"
+#include "spool_owner.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -164,6 +165,23 @@ admin_print_time(FILE *out, const char *label, int64_t t)
 	localtime_r(&tt, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z", &tm);
 	fprintf(out, "%s: %s\n", label, buf);
+}
+
+/*
+ * admin_become_owner - as root, act as the owner of the spool from now on,
+ * so that no entry is rewritten as root; a sysexits status
+ */
+static int
+admin_become_owner(void)
+{
+	const char *why;
+	int rc = spool_become_owner(paths_spool_dir(), &why);
+
+	if (rc == 0)
+		return EX_OK;
+	log_warn("%s/%s: %s: %s", paths_spool_dir(), SPOOL_QUEUE, why,
+	    strerror(rc));
+	return rc == ENOENT ? EX_UNAVAILABLE : EX_OSERR;
 }
 
 /* admin_open_queue - the queue directory, or a message and -1 */
@@ -319,13 +337,56 @@ admin_delete_all(int qfd)
 	return status;
 }
 
+/*
+ * admin_repair_owner - as root, give the root-owned files of dirfd (those
+ * of entry only, or all when only is NULL) to the spool's owner: what an
+ * administrator's command running as root once left behind cannot be
+ * read by the worker
+ */
+static void
+admin_repair_owner(int zfd, const char *only)
+{
+	int fd;
+	DIR *dir;
+	struct dirent *de;
+	struct stat sb;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || !spool_owner_of_queue(paths_spool_dir(), &uid, &gid) ||
+	    uid == 0 || (fd = dup(zfd)) < 0)
+		return;
+	if (!(dir = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	rewinddir(dir);		/* the descriptor's offset is shared */
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' || (only && strncmp(de->d_name, only,
+		    SPOOL_QID_LEN) != 0))
+			continue;
+		if (fstatat(zfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode) && sb.st_uid == 0 &&
+		    fchownat(zfd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			log_syswarn("%s: cannot give it to uid %lu", de->d_name,
+			    (unsigned long)uid);
+	}
+	closedir(dir);
+}
+
 int
 admin_change(enum admin_change what, const char *qid)
 {
-	int qfd = admin_open_queue(), status;
+	int qfd, status;
 
-	if (qfd < 0)
+	if ((qfd = admin_open_queue()) < 0)
 		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	if (spool_qid_valid(qid))
+		admin_repair_owner(qfd, qid);
+	if ((status = admin_become_owner()) != EX_OK) {
+		close(qfd);
+		return status;
+	}
 	if (what == ADMIN_DELETE && strcmp(qid, "ALL") == 0)
 		status = admin_delete_all(qfd);
 	else if (!spool_qid_valid(qid)) {
@@ -333,6 +394,97 @@ admin_change(enum admin_change what, const char *qid)
 		status = EX_USAGE;
 	} else
 		status = admin_change_one(qfd, what, qid);
+	close(qfd);
+	admin_poke(SPOOL_REQ_RESCAN);
+	return status;
+}
+
+/*
+ * admin_requeue_one - move quarantine/name back where it came from: an
+ * entry with a delivery state, or owned by the queue's owner, was in
+ * queue/; any other was a submission, rejected at pickup, and goes back
+ * to incoming/ to be checked again. Runs as the spool's owner, after
+ * admin_requeue() repaired root-owned files.
+ */
+static int
+admin_requeue_one(int qfd, int zfd, int ifd, const char *name)
+{
+	char state[64];
+	struct stat sb;
+	bool to_queue;
+
+	if (fstatat(zfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		log_warn("%s: %s", name, errno == ENOENT ?
+		    "not in quarantine" : strerror(errno));
+		return errno == ENOENT ? EX_NOINPUT : EX_IOERR;
+	}
+	str_format(state, sizeof(state), "%s%s", name, SPOOL_STATE_SUFFIX);
+	to_queue = sb.st_uid == geteuid() ||
+	    faccessat(zfd, state, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!to_queue && ifd < 0) {
+		log_warn("%s: cannot open %s/%s", name, paths_spool_dir(),
+		    SPOOL_INCOMING);
+		return EX_IOERR;
+	}
+	if (renameat2(zfd, name, to_queue ? qfd : ifd, name, RENAME_NOREPLACE) < 0) {
+		log_warn("%s: cannot move it out of quarantine: %s", name,
+		    errno == EEXIST ? "an entry of that name is queued" :
+		    strerror(errno));
+		return EX_IOERR;
+	}
+	if (to_queue && renameat(zfd, state, qfd, state) < 0 && errno != ENOENT)
+		log_syswarn("%s: cannot move its delivery state", name);
+	spool_fsync_dir(to_queue ? qfd : ifd);
+	printf("%s: requeued%s\n", name, to_queue ? "" : " for pickup");
+	return EX_OK;
+}
+
+int
+admin_requeue(const char *qid)
+{
+	int qfd = -1, zfd = -1, ifd = -1, fd, status = EX_OK, rc;
+	DIR *dir = NULL;
+	struct dirent *de;
+	bool all = strcmp(qid, "ALL") == 0;
+
+	if (!all && !spool_qid_valid(qid)) {
+		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
+		return EX_USAGE;
+	}
+	if ((qfd = admin_open_queue()) < 0)
+		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	if ((zfd = openat(qfd, SPOOL_QUARANTINE, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		log_syswarn("cannot open %s/%s/%s", paths_spool_dir(), SPOOL_QUEUE,
+		    SPOOL_QUARANTINE);
+		close(qfd);
+		return EX_UNAVAILABLE;
+	}
+	admin_repair_owner(zfd, all ? NULL : qid);
+	if ((status = admin_become_owner()) != EX_OK)
+		goto out;
+	ifd = admin_open(SPOOL_INCOMING);
+	if (!all) {
+		status = admin_requeue_one(qfd, zfd, ifd, qid);
+		goto out;
+	}
+	if ((fd = dup(zfd)) < 0 || !(dir = fdopendir(fd))) {
+		log_syswarn("cannot read the quarantine");
+		status = EX_IOERR;
+		goto out;
+	}
+	rewinddir(dir);		/* the descriptor's offset is shared */
+	while ((de = readdir(dir)) != NULL)
+		if (spool_qid_valid(de->d_name) &&
+		    (rc = admin_requeue_one(qfd, zfd, ifd, de->d_name)) != EX_OK &&
+		    status == EX_OK)
+			status = rc;
+out:
+	if (dir)
+		closedir(dir);
+	if (ifd >= 0)
+		close(ifd);
+	close(zfd);
 	close(qfd);
 	admin_poke(SPOOL_REQ_RESCAN);
 	return status;

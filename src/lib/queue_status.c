@@ -60,7 +60,7 @@ status_count(int dirfd)
 		return 0;
 	}
 	while ((de = readdir(dir)) != NULL)
-		n += de->d_name[0] != '.';
+		n += spool_qid_valid(de->d_name);
 	closedir(dir);
 	return n;
 }
@@ -185,7 +185,9 @@ status_problems(const struct status_facts *f, int64_t now, struct strbuf *out)
 	if (f->deferred > 0 && f->last_error > f->last_success)
 		strbuf_puts(out, "the last attempt failed; ");
 	if (f->quarantined > 0)
-		strbuf_printf(out, "%zu entries in quarantine; ", f->quarantined);
+		strbuf_printf(out, "%zu message%s in quarantine (postern requeue "
+		    "after fixing the cause); ", f->quarantined,
+		    f->quarantined == 1 ? "" : "s");
 	if (out->len >= 2)
 		out->data[out->len -= 2] = '\0';
 }
@@ -216,9 +218,10 @@ status_print(const struct status_facts *f, const char *problems, FILE *out)
 		fprintf(out, "%-14s %s\n", "worker:", f->running == 0 ?
 		    "NOT running" : "unknown");
 	if (f->queue_readable)
-		fprintf(out, "%-14s %zu messages, %zu deferred, %zu held, %zu waiting "
-		    "for pickup, %zu quarantined\n", "queue:", f->messages,
-		    f->deferred, f->held, f->incoming, f->quarantined);
+		fprintf(out, "%-14s %zu message%s, %zu deferred, %zu held, %zu "
+		    "waiting for pickup, %zu quarantined\n", "queue:", f->messages,
+		    f->messages == 1 ? "" : "s", f->deferred, f->held, f->incoming,
+		    f->quarantined);
 	else
 		fprintf(out, "%-14s (readable only by root and the postern user)\n",
 		    "queue:");

@@ -27,6 +27,23 @@ str_copy(char *dst, size_t size, const char *src)
 	return true;
 }
 
+void
+str_copy_words(char *dst, size_t size, const char *src)
+{
+	size_t cut;
+
+	if (str_copy(dst, size, src) || size < 8)
+		return;
+	cut = size - 4;			/* room for "..." and the NUL */
+	while (cut > size / 2 && dst[cut] != ' ')
+		cut--;
+	if (dst[cut] != ' ')
+		cut = size - 4;
+	while (cut > 0 && dst[cut - 1] == ' ')
+		cut--;
+	memcpy(dst + cut, "...", 4);
+}
+
 bool
 str_concat(char *dst, size_t size, const char *src)
 {

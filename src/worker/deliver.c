@@ -24,6 +24,8 @@
 
 /* Retry soon when the admin CLI holds an entry's lock. */
 #define DELIVER_LOCKED_RETRY	5
+/* seconds before an entry that could not be read (a local fault) is retried */
+#define DELIVER_READ_RETRY	60
 
 struct deliver_thread_state {
 	struct worker *w;
@@ -349,10 +351,18 @@ deliver_one(struct deliver_thread_state *t, const char *qid)
 		sched_done(w->sched, qid, true, 0, false);
 		goto out;
 	}
-	if (rc != 0) {
-		deliver_quarantine(w, qid, rc == EINVAL ? strbuf_cstr(&err) :
-		    strerror(rc));
+	if (rc == EINVAL) {		/* the content is damaged */
+		deliver_quarantine(w, qid, strbuf_cstr(&err));
 		sched_done(w->sched, qid, true, 0, false);
+		goto out;
+	}
+	if (rc != 0) {	/* a local fault (permissions, I/O): fix and retry */
+		log_error("%s: cannot read the queue entry: %s; it stays queued and "
+		    "is tried again in %d seconds (queue files must belong to the "
+		    "owner of the queue directory)", qid, err.len ?
+		    strbuf_cstr(&err) : strerror(rc), DELIVER_READ_RETRY);
+		sched_done(w->sched, qid, false, worker_now() + DELIVER_READ_RETRY,
+		    false);
 		goto out;
 	}
 	if (e.st.hold) {

@@ -36,7 +36,7 @@ worker_note(struct worker *w, enum worker_event ev, const char *text)
 	case WORKER_SENT:
 		st->sent++;
 		st->last_success = worker_now();
-		str_copy(st->last_success_text, sizeof(st->last_success_text), text);
+		str_copy_words(st->last_success_text, sizeof(st->last_success_text), text);
 		break;
 	case WORKER_DEFERRED:
 	case WORKER_BOUNCED:
@@ -45,7 +45,7 @@ worker_note(struct worker *w, enum worker_event ev, const char *text)
 		else
 			st->bounced++;
 		st->last_error = worker_now();
-		str_copy(st->last_error_text, sizeof(st->last_error_text), text);
+		str_copy_words(st->last_error_text, sizeof(st->last_error_text), text);
 		break;
 	}
 	st->dirty = true;
