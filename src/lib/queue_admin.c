@@ -7,9 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -66,36 +68,82 @@ admin_sleep_ms(int ms)
 	poll(NULL, 0, ms);
 }
 
+/*
+ * admin_listing_changed - wait up to ADMIN_WAIT_MS for the worker to
+ * rename a new public/listing into place. The watch (or, without
+ * inotify, the listing's identity) is taken before the request is sent,
+ * so an answer that comes at once is never missed.
+ */
+static bool
+admin_listing_changed(int dfd, int ifd, const struct stat *before, bool had)
+{
+	char ev[sizeof(struct inotify_event) + NAME_MAX + 1]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct pollfd pfd = { ifd, POLLIN, 0 };
+	struct stat sb;
+
+	for (int waited = 0; waited < ADMIN_WAIT_MS; waited += 50) {
+		if (ifd < 0) {
+			admin_sleep_ms(50);
+			if (fstatat(dfd, SPOOL_LISTING, &sb, 0) == 0 && (!had ||
+			    sb.st_ino != before->st_ino ||
+			    sb.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+			    sb.st_mtim.tv_nsec != before->st_mtim.tv_nsec))
+				return true;
+			continue;
+		}
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		ssize_t n = read(ifd, ev, sizeof(ev));
+
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			const struct inotify_event *ie = (const void *)(ev + off);
+
+			if (ie->len && strcmp(ie->name, SPOOL_LISTING) == 0)
+				return true;
+			off += (ssize_t)(sizeof(*ie) + ie->len);
+		}
+	}
+	return false;
+}
+
 /* admin_list_via_worker - ask the worker for public/listing and print it */
 static int
 admin_list_via_worker(FILE *out)
 {
 	struct strbuf buf = STRBUF_INIT;
-	struct stat before, sb;
-	int dfd = admin_open(SPOOL_PUBLIC), status = EX_UNAVAILABLE;
+	struct stat before;
+	char path[4096];
+	int dfd = admin_open(SPOOL_PUBLIC), ifd = -1, status = EX_UNAVAILABLE, rc;
 	bool had = false;
 
+	if (dfd >= 0 && str_format(path, sizeof(path), "%s/%s", paths_spool_dir(),
+	    SPOOL_PUBLIC) && (ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+	    inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(ifd);
+		ifd = -1;
+	}
+	if (dfd >= 0)
+		had = fstatat(dfd, SPOOL_LISTING, &before, 0) == 0;
 	if (dfd < 0 || !admin_poke(SPOOL_REQ_LIST)) {
 		log_warn("queue listing unavailable: posternd is not running, and "
 		    "only root and the postern user can read the queue");
 		goto out;
 	}
-	had = fstatat(dfd, SPOOL_LISTING, &before, 0) == 0;
-	for (int waited = 0; waited < ADMIN_WAIT_MS; waited += 50) {
-		admin_sleep_ms(50);
-		if (fstatat(dfd, SPOOL_LISTING, &sb, 0) == 0 && (!had ||
-		    sb.st_ino != before.st_ino || sb.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-		    sb.st_mtim.tv_nsec != before.st_mtim.tv_nsec)) {
-			if (spool_read_file(dfd, SPOOL_LISTING, (size_t)1 << 30, &buf,
-			    NULL) == 0) {
-				fwrite(buf.data, 1, buf.len, out);
-				status = EX_OK;
-			}
-			goto out;
-		}
+	if (!admin_listing_changed(dfd, ifd, &before, had)) {
+		log_warn("queue listing unavailable: posternd did not answer "
+		    "within %d seconds", ADMIN_WAIT_MS / 1000);
+		goto out;
 	}
-	log_warn("queue listing unavailable: posternd did not answer");
+	if ((rc = spool_read_file(dfd, SPOOL_LISTING, (size_t)1 << 30, &buf,
+	    NULL)) == 0) {
+		fwrite(buf.data, 1, buf.len, out);
+		status = EX_OK;
+	} else
+		log_warn("cannot read the queue listing: %s", strerror(rc));
 out:
+	if (ifd >= 0)
+		close(ifd);
 	if (dfd >= 0)
 		close(dfd);
 	strbuf_free(&buf);
