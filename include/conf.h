@@ -128,6 +128,13 @@ struct conf {
  * and returns EX_CONFIG (or EX_NOINPUT when the file cannot be opened).
  */
 int conf_load(const char *path, struct conf **out);
+
+/*
+ * conf_defaults - the configuration of an empty postern.conf: every
+ * default, no smarthost. sendmail queues with it when postern.conf is
+ * broken, so local mail is never refused for an administrator's typo.
+ */
+struct conf *conf_defaults(void);
 void conf_free(struct conf *conf);
 
 /*

@@ -19,11 +19,18 @@ enum log_target {
 	LOG_TO_STDERR,		/* "name: message" on fd 2 */
 	LOG_TO_STDERR_TIMED,	/* "2026-01-02T03:04:05Z name[pid]: message" */
 	LOG_TO_SYSLOG,		/* syslog(3), facility mail */
+	LOG_TO_JOURNAL,		/* "<4>message" on fd 2, read by journald */
 };
 
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-/* log_init - set the program name shown in messages and where they go */
+/*
+ * log_init - set the program name shown in messages and where they go.
+ * Either stderr target becomes LOG_TO_JOURNAL when fd 2 is the stream
+ * systemd named in $JOURNAL_STREAM: journald then files each line at its
+ * own priority (sd-daemon(3) "<N>" prefixes) under the unit's identifier
+ * and SyslogFacility=, without a second name or timestamp.
+ */
 void log_init(const char *progname, enum log_target target);
 /* log_set_debug - enable or disable log_debug() output */
 void log_set_debug(bool on);

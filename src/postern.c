@@ -9,10 +9,12 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -27,22 +29,38 @@ struct postern_command {
 	const char *summary;
 };
 
-/* postern_check_config - validate postern.conf and print the effective one */
+/*
+ * postern_check_config - validate postern.conf (or -c FILE) and print the
+ * effective configuration; -q prints only problems (for systemd's
+ * ExecStartPre= and ExecReload=)
+ */
 static int
 postern_check_config(int argc, char **argv)
 {
+	const char *path = paths_config_file();
 	struct conf *conf;
-	int status;
+	bool quiet = false;
+	int status, c;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: postern check-config\n");
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:q")) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'q': quiet = true; break;
+		default: optind = -1; break;
+		}
+		if (optind < 0)
+			break;
+	}
+	if (optind < 0 || optind != argc) {
+		fprintf(stderr, "usage: postern check-config [-q] [-c FILE]\n");
 		return EX_USAGE;
 	}
-	if ((status = conf_load(paths_config_file(), &conf)) != 0)
+	if ((status = conf_load(path, &conf)) != 0)
 		return status;
-	conf_print(conf, stdout);
-	conf_check_secret_files(conf, stdout);
+	if (!quiet)
+		conf_print(conf, stdout);
+	conf_check_secret_files(conf, quiet ? stderr : stdout);
 	conf_free(conf);
 	return EX_OK;
 }

@@ -126,7 +126,8 @@ posternd_reload(struct worker *w)
 	struct wconf *old, *wc = posternd_load_conf(w->wconf->generation + 1);
 
 	if (!wc) {
-		log_warn("reload failed; keeping the previous configuration");
+		log_error("reload of %s failed; keeping the previous configuration",
+		    paths_config_file());
 		return;
 	}
 	pthread_mutex_lock(&w->conf_lock);
@@ -478,8 +479,7 @@ main(int argc, char **argv)
 	if (!(w.wconf = posternd_load_conf(1)))
 		return EX_CONFIG;
 	if (to_stderr || w.wconf->conf->log.target == CONF_LOG_STDERR)
-		log_init("posternd", getenv("JOURNAL_STREAM") ? LOG_TO_STDERR :
-		    LOG_TO_STDERR_TIMED);
+		log_init("posternd", LOG_TO_STDERR_TIMED);
 	else
 		log_init("posternd", LOG_TO_SYSLOG);
 	log_set_debug(debug || w.wconf->conf->log.debug);

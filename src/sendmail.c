@@ -158,8 +158,15 @@ main(int argc, char **argv)
 	}
 	if (cl.mode == CMDLINE_NOTHING)
 		return EX_OK;
-	if ((status = conf_load(paths_config_file(), &conf)) != 0)
-		return status;
+	if ((status = conf_load(paths_config_file(), &conf)) != 0) {
+		if (cl.mode == CMDLINE_ALIASES)
+			return status;
+		log_warn("%s cannot be used (see above); using the built-in "
+		    "defaults, so mail is still queued; it is delivered once "
+		    "the configuration is fixed (postern check-config)",
+		    paths_config_file());
+		conf = conf_defaults();
+	}
 	if (cl.mode == CMDLINE_ALIASES)
 		return sendmail_check_aliases(&cl, conf);
 	if (cl.mode == CMDLINE_LIST_QUEUE || cl.mode == CMDLINE_RUN_QUEUE) {

@@ -222,6 +222,7 @@ struct conf_loader {
 	struct conf_secmark *secmarks;
 	size_t nsecmarks;
 	int errors;
+	bool defaults_only;		/* conf_defaults(): no smarthost needed */
 };
 
 static struct conf_loader *conf_loading;
@@ -237,9 +238,9 @@ conf_report(struct conf_loader *ld, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line > 0)
-		log_warn("%s:%d: %s", ld->path, line, msg);
+		log_error("%s:%d: %s", ld->path, line, msg);
 	else
-		log_warn("%s: %s", ld->path, msg);
+		log_error("%s: %s", ld->path, msg);
 	ld->errors++;
 }
 
@@ -1273,7 +1274,7 @@ conf_build_smarthosts(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 {
 	unsigned n = cfg_size(root, "smarthost");
 
-	if (n == 0)
+	if (n == 0 && !ld->defaults_only)
 		conf_report(ld, 0, "no smarthost is configured; postern "
 		    "relays all mail through one: add smarthost \"NAME\" "
 		    "{ ... }");
@@ -1353,21 +1354,18 @@ conf_read_text(const char *path, struct strbuf *text)
 	return rc;
 }
 
-int
-conf_load(const char *path, struct conf **out)
+/* conf_parse - parse text (comments blanked) as the file path says */
+static int
+conf_parse(const char *path, const char *text, bool defaults_only,
+    struct conf **out)
 {
 	static bool schema_ready;
 	struct conf_loader ld;
 	struct conf *conf;
-	struct strbuf text = STRBUF_INIT;
 	cfg_t *cfg;
 	int rc;
 
 	*out = NULL;
-	if ((rc = conf_read_text(path, &text)) != 0) {
-		strbuf_free(&text);
-		return rc;
-	}
 	if (!schema_ready) {
 		conf_schema_init(conf_root_opts);
 		schema_ready = true;
@@ -1381,10 +1379,10 @@ conf_load(const char *path, struct conf **out)
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.root = cfg;
+	ld.defaults_only = defaults_only;
 	conf_loading = &ld;
-	rc = cfg_parse_buf(cfg, strbuf_cstr(&text));
+	rc = cfg_parse_buf(cfg, text);
 	conf_loading = NULL;
-	strbuf_free(&text);
 	if (rc != CFG_SUCCESS && ld.errors == 0)
 		conf_report(&ld, 0, "cannot parse the file");
 
@@ -1401,6 +1399,29 @@ conf_load(const char *path, struct conf **out)
 	}
 	*out = conf;
 	return 0;
+}
+
+int
+conf_load(const char *path, struct conf **out)
+{
+	struct strbuf text = STRBUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = conf_read_text(path, &text)) == 0)
+		rc = conf_parse(path, strbuf_cstr(&text), false, out);
+	strbuf_free(&text);
+	return rc;
+}
+
+struct conf *
+conf_defaults(void)
+{
+	struct conf *conf;
+
+	if (conf_parse("(built-in defaults)", "", true, &conf) != 0)
+		log_panic("the built-in defaults do not load");
+	return conf;
 }
 
 static void

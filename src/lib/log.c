@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
@@ -25,6 +26,19 @@ static const char *log_name = "postern";
 static enum log_target log_dest = LOG_TO_STDERR;
 static bool log_debug_on;
 
+/* log_stderr_is_journal - whether fd 2 is the stream $JOURNAL_STREAM names */
+static bool
+log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	return env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(2, &sb) == 0 && (unsigned long long)sb.st_dev == dev &&
+	    (unsigned long long)sb.st_ino == ino;
+}
+
 /* log_init - remember name and destination; open syslog if asked */
 void
 log_init(const char *progname, enum log_target target)
@@ -32,6 +46,9 @@ log_init(const char *progname, enum log_target target)
 	const char *slash = strrchr(progname, '/');
 
 	log_name = slash ? slash + 1 : progname;
+	if ((target == LOG_TO_STDERR || target == LOG_TO_STDERR_TIMED) &&
+	    log_stderr_is_journal())
+		target = LOG_TO_JOURNAL;
 	log_dest = target;
 	if (target == LOG_TO_SYSLOG)
 		openlog(log_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
@@ -70,6 +87,9 @@ log_emit(int prio, const char *suffix, const char *fmt, va_list ap)
 
 	if (log_dest == LOG_TO_SYSLOG) {
 		syslog(prio, "%s%s%s", line, suffix ? ": " : "",
+		    suffix ? suffix : "");
+	} else if (log_dest == LOG_TO_JOURNAL) {
+		fprintf(stderr, "<%d>%s%s%s\n", prio, line, suffix ? ": " : "",
 		    suffix ? suffix : "");
 	} else if (log_dest == LOG_TO_STDERR_TIMED) {
 		char stamp[32];
