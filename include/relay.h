@@ -42,6 +42,9 @@
 #include "smtp_client.h"
 #include "strbuf.h"
 
+/* Addresses tried per smarthost name (every A and AAAA, up to this). */
+#define RELAY_MAX_ADDRS		8
+
 /* How long a STARTTLS port may stay silent before TLS is tried on it. */
 #define RELAY_BANNER_WAIT_MS	3000
 
@@ -60,6 +63,25 @@ struct relay_session {
  */
 bool relay_open(const struct conf *conf, struct port_cache *cache,
     struct relay_session *out, struct strbuf *reason);
+
+/*
+ * relay_addresses - the numeric addresses of host, in getaddrinfo()'s
+ * order (AI_ADDRCONFIG, duplicates dropped), at most max: the list both
+ * delivery and "postern probe" try. 0 with the reason in why.
+ */
+size_t relay_addresses(const char *host, char (*addrs)[64], size_t max,
+    struct strbuf *why);
+
+/*
+ * relay_connect - smtp_open(p) with the encryption-matching rule above,
+ * the one rule delivery and "postern probe" share: a plaintext banner on
+ * an implicit-TLS port is retried with STARTTLS, and a silent STARTTLS
+ * port that took TLS is reported as implicit TLS. *spoken is the mode
+ * that worked (or was last tried); *corrected tells whether it differs
+ * from p->security as given. p->security may be changed.
+ */
+enum smtp_fail relay_connect(struct smtp_params *p, struct smtp_client **cl,
+    struct smtp_error *err, enum conf_security *spoken, bool *corrected);
 
 /* relay_close - QUIT (when polite) and free the session */
 void relay_close(struct relay_session *rs, bool polite);

@@ -4,12 +4,10 @@
  */
 #include "config.h"
 
-#include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -21,13 +19,19 @@
 #include "strutil.h"
 #include "xalloc.h"
 
-#define PROBE_DEFAULT_TIMEOUT_MS	10000
+/*
+ * Without --timeout: a filtered port is given up after 10 s, but a server
+ * that answers gets up to 60 s per reply, longer than the pause servers
+ * make after a failed login (Dovecot waits up to 15 s).
+ */
+#define PROBE_CONNECT_TIMEOUT_MS	10000
+#define PROBE_REPLY_TIMEOUT_MS		60000
 
 struct probe_row {
 	const struct conf *conf;
 	const struct conf_smarthost *h;
 	struct conf_port port;		/* as expected */
-	const char *addr;
+	char addr[64];
 	const char *password, *token;	/* set only with auth */
 	uint64_t timeout_ms;
 	pthread_t thread;
@@ -59,31 +63,46 @@ probe_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* probe_open - one smtp_open with the given mode, policy and auth */
+/* probe_cap - lower *t to cap (0 = the client's default, also capped) */
+static void
+probe_cap(uint64_t *t, uint64_t cap)
+{
+	if (*t == 0 || *t > cap)
+		*t = cap;
+}
+
+/*
+ * probe_session - one session to the row's port and address with the
+ * delivery's parameters, encryption matching included (relay_connect);
+ * tls overrides the policy, and auth says whether to log in
+ */
 static enum smtp_fail
-probe_open(struct probe_row *r, enum conf_security security,
-    enum conf_tls_policy tls, bool auth, struct smtp_client **cl,
-    struct smtp_error *err)
+probe_session(struct probe_row *r, enum conf_tls_policy tls, bool auth,
+    struct smtp_client **cl, struct smtp_error *err)
 {
 	struct smtp_params p;
-	struct conf_port port = { r->port.port, security };
+	enum smtp_fail f;
+	bool corrected;
 
-	relay_params(r->conf, r->h, &port, &p);
+	relay_params(r->conf, r->h, &r->port, &p);
 	p.addr = r->addr;
 	p.tls = tls;
-	if (p.timeouts.connect == 0 || p.timeouts.connect > r->timeout_ms)
-		p.timeouts.connect = r->timeout_ms;
-	if (p.timeouts.greeting == 0 || p.timeouts.greeting > r->timeout_ms)
-		p.timeouts.greeting = r->timeout_ms;
-	if (p.timeouts.command == 0 || p.timeouts.command > r->timeout_ms)
-		p.timeouts.command = r->timeout_ms;
+	probe_cap(&p.timeouts.connect, r->timeout_ms ? r->timeout_ms :
+	    PROBE_CONNECT_TIMEOUT_MS);
+	probe_cap(&p.timeouts.greeting, r->timeout_ms ? r->timeout_ms :
+	    PROBE_REPLY_TIMEOUT_MS);
+	probe_cap(&p.timeouts.command, r->timeout_ms ? r->timeout_ms :
+	    PROBE_REPLY_TIMEOUT_MS);
 	if (auth) {
 		p.auth_password = r->password;
 		p.auth_token = r->token;
 	} else {
 		p.auth_user = NULL;
 	}
-	return smtp_open(&p, cl, err);
+	f = relay_connect(&p, cl, err, &r->spoken, &corrected);
+	if (corrected)
+		r->reached = true;
+	return f;
 }
 
 /* probe_record - copy what the session learned */
@@ -95,6 +114,7 @@ probe_record(struct probe_row *r, const struct smtp_client *cl)
 	r->reached = true;
 	str_copy(r->greeting, sizeof(r->greeting), in->greeting);
 	r->tls = in->tls;
+	r->verify = in->verify;
 	if (in->implicit_detected)
 		r->spoken = CONF_SEC_TLS;
 	str_copy(r->tls_version, sizeof(r->tls_version), in->tls_version);
@@ -107,21 +127,6 @@ probe_record(struct probe_row *r, const struct smtp_client *cl)
 	r->size_limit = in->size_limit;
 }
 
-/* probe_session - open in mode security, correcting a plaintext port */
-static enum smtp_fail
-probe_session(struct probe_row *r, enum conf_tls_policy tls, bool auth,
-    struct smtp_client **cl, struct smtp_error *err)
-{
-	enum smtp_fail f = probe_open(r, r->port.security, tls, auth, cl, err);
-
-	if (f == SMTP_FAIL_PLAINTEXT_PORT && r->port.security == CONF_SEC_TLS) {
-		r->spoken = CONF_SEC_STARTTLS;
-		r->reached = true;
-		f = probe_open(r, CONF_SEC_STARTTLS, tls, auth, cl, err);
-	}
-	return f;
-}
-
 static void
 probe_close(struct smtp_client *cl)
 {
@@ -131,7 +136,7 @@ probe_close(struct smtp_client *cl)
 	}
 }
 
-/* probe_thread - everything about one port */
+/* probe_thread - everything about one port at one address */
 static void *
 probe_thread(void *arg)
 {
@@ -140,6 +145,7 @@ probe_thread(void *arg)
 	struct smtp_error err;
 	bool auth = r->password || r->token;
 	uint64_t t0 = probe_now_ms();
+	enum conf_tls_policy again = r->h->tls;
 	enum smtp_fail f;
 
 	r->spoken = r->port.security;
@@ -149,7 +155,6 @@ probe_thread(void *arg)
 	r->fail = f;
 	if (f == SMTP_OK) {
 		probe_record(r, cl);
-		r->verify = smtp_session_info(cl)->verify;
 		r->auth = auth ? 1 : -1;
 		r->usable = true;
 		probe_close(cl);
@@ -159,7 +164,10 @@ probe_thread(void *arg)
 	if (f == SMTP_FAIL_TLS_VERIFY) {
 		r->verify = err.verify;
 		str_copy(r->verify_text, sizeof(r->verify_text), err.text);
-	} else if (f == SMTP_FAIL_AUTH || f == SMTP_FAIL_AUTH_UNAVAILABLE) {
+		if (again == CONF_TLS_VERIFY)
+			again = CONF_TLS_ENCRYPT;	/* only to show it */
+	} else if (err.phase == SMTP_PHASE_AUTH) {
+		/* a refusal, or a server slow to answer a failed login */
 		r->auth = 0;
 		str_copy(r->auth_text, sizeof(r->auth_text), err.text);
 	} else {
@@ -168,10 +176,13 @@ probe_thread(void *arg)
 		    f == SMTP_FAIL_RESOLVE);
 		return NULL;
 	}
-	/* again, only to show the certificate and extensions */
-	if (probe_session(r, r->h->tls == CONF_TLS_VERIFY ? CONF_TLS_ENCRYPT :
-	    r->h->tls, false, &cl, &err) == SMTP_OK) {
+	/* again without logging in: the certificate, its check, the extensions */
+	if (probe_session(r, again, false, &cl, &err) == SMTP_OK) {
+		enum smtp_verify seen = r->verify;
+
 		probe_record(r, cl);
+		if (f == SMTP_FAIL_TLS_VERIFY)
+			r->verify = seen;	/* not the unverified second look */
 		probe_close(cl);
 	}
 	r->reached = true;
@@ -182,6 +193,8 @@ probe_thread(void *arg)
 static const char *
 probe_word(const struct probe_row *r)
 {
+	if (r->auth == 0)
+		return "auth-failed";
 	switch (r->fail) {
 	case SMTP_OK: return "ok";
 	case SMTP_FAIL_REFUSED: return "refused";
@@ -224,11 +237,10 @@ probe_extensions(const struct probe_row *r, struct strbuf *out)
 	}
 }
 
-/* probe_why_not - why a preferred port was passed over */
+/* probe_failure - what went wrong on one row, as a verb phrase */
 static void
-probe_why_not(const struct probe_row *r, struct strbuf *out)
+probe_failure(const struct probe_row *r, struct strbuf *out)
 {
-	strbuf_printf(out, "%s%u ", out->len ? ", " : "", r->port.port);
 	switch (r->fail) {
 	case SMTP_FAIL_CONNECT_TIMEOUT:
 		strbuf_puts(out, "is filtered by your network");
@@ -240,46 +252,100 @@ probe_why_not(const struct probe_row *r, struct strbuf *out)
 		strbuf_printf(out, "has a certificate that fails verification (%s)",
 		    smtp_verify_name(r->verify));
 		break;
-	case SMTP_FAIL_AUTH:
-	case SMTP_FAIL_AUTH_UNAVAILABLE:
-		strbuf_puts(out, "does not accept the credentials");
-		break;
 	default:
-		strbuf_printf(out, "failed (%s)", probe_word(r));
+		if (r->auth == 0)
+			strbuf_puts(out, "does not accept the credentials");
+		else
+			strbuf_printf(out, "failed (%s)", probe_word(r));
 		break;
 	}
 }
 
-/* probe_recommend - the advice line and the config line; best or -1 */
-static long
-probe_recommend(const struct probe_row *rows, size_t n, const char *host,
-    struct strbuf *advice, struct strbuf *config)
+/*
+ * probe_why_not - why a preferred port (rows[0..naddrs), one per address)
+ * was passed over: "587 is filtered by your network", or, when its
+ * addresses fared differently, "587 refuses connections at ::1 and is
+ * filtered by your network at 127.0.0.1"
+ */
+static void
+probe_why_not(const struct probe_row *rows, size_t naddrs, struct strbuf *out)
+{
+	struct strbuf first = STRBUF_INIT, other = STRBUF_INIT;
+	bool same = true;
+
+	probe_failure(&rows[0], &first);
+	for (size_t j = 1; j < naddrs && same; j++) {
+		strbuf_reset(&other);
+		probe_failure(&rows[j], &other);
+		same = strcmp(first.data, other.data) == 0;
+	}
+	strbuf_printf(out, "%s%u ", out->len ? ", " : "", rows[0].port.port);
+	for (size_t j = 0; j < (same ? 1 : naddrs); j++) {
+		strbuf_reset(&other);
+		probe_failure(&rows[j], &other);
+		strbuf_printf(out, "%s%s", j == 0 ? "" : j + 1 == naddrs ? " and " :
+		    ", ", other.data);
+		if (!same)
+			strbuf_printf(out, " at %s", rows[j].addr);
+	}
+	strbuf_free(&first);
+	strbuf_free(&other);
+}
+
+/*
+ * probe_port_row - the row that speaks for port group rows[0..naddrs): a
+ * usable one, else one that reached the server, else the first
+ */
+static const struct probe_row *
+probe_port_row(const struct probe_row *rows, size_t naddrs)
+{
+	const struct probe_row *reached = NULL;
+
+	for (size_t j = 0; j < naddrs; j++) {
+		if (rows[j].usable)
+			return &rows[j];
+		if (rows[j].reached && !reached)
+			reached = &rows[j];
+	}
+	return reached ? reached : &rows[0];
+}
+
+/*
+ * probe_recommend - the advice line and the config line for rows, nports
+ * groups of naddrs rows (one per address, in delivery's order); the best
+ * row or NULL
+ */
+static const struct probe_row *
+probe_recommend(const struct probe_row *rows, size_t nports, size_t naddrs,
+    const char *host, struct strbuf *advice, struct strbuf *config)
 {
 	struct strbuf why = STRBUF_INIT;
-	long best = -1;
+	const struct probe_row *best = NULL;
 
-	for (size_t i = 0; i < n && best < 0; i++) {
-		if (rows[i].usable)
-			best = (long)i;
+	for (size_t i = 0; i < nports && !best; i++) {
+		const struct probe_row *r = probe_port_row(rows + i * naddrs, naddrs);
+
+		if (r->usable)
+			best = r;
 		else
-			probe_why_not(&rows[i], &why);
+			probe_why_not(rows + i * naddrs, naddrs, &why);
 	}
-	if (best < 0) {
+	if (!best) {
 		strbuf_printf(advice, "no usable port on %s: %s", host, why.data);
 		strbuf_free(&why);
-		return -1;
+		return NULL;
 	}
-	strbuf_printf(advice, "use %u/%s", rows[best].port.port,
-	    conf_security_name(rows[best].spoken));
-	if (rows[best].spoken != rows[best].port.security)
+	strbuf_printf(advice, "use %u/%s", best->port.port,
+	    conf_security_name(best->spoken));
+	if (best->spoken != best->port.security)
 		strbuf_printf(advice, ": it speaks %s, not %s%s%s",
-		    rows[best].spoken == CONF_SEC_TLS ? "implicit TLS" : "STARTTLS",
-		    rows[best].port.security == CONF_SEC_TLS ? "implicit TLS" :
+		    best->spoken == CONF_SEC_TLS ? "implicit TLS" : "STARTTLS",
+		    best->port.security == CONF_SEC_TLS ? "implicit TLS" :
 		    "STARTTLS", why.len ? "; " : "", why.len ? why.data : "");
 	else if (why.len)
 		strbuf_printf(advice, ": %s", why.data);
 	strbuf_printf(config, "smarthost \"%s\" { port = {\"%u/%s\"} }", host,
-	    rows[best].port.port, conf_security_name(rows[best].spoken));
+	    best->port.port, conf_security_name(best->spoken));
 	strbuf_free(&why);
 	return best;
 }
@@ -287,8 +353,9 @@ probe_recommend(const struct probe_row *rows, size_t n, const char *host,
 static void
 probe_print_table(const struct probe_row *rows, size_t n, FILE *out)
 {
-	fprintf(out, "%-14s %-12s %8s  %-10s %-6s %-36s %-13s %s\n", "PORT",
-	    "RESULT", "TIME", "SPEAKS", "MATCH", "TLS", "CERTIFICATE", "AUTH");
+	fprintf(out, "%-14s %-16s %-12s %8s  %-10s %-6s %-36s %-13s %s\n",
+	    "PORT", "ADDRESS", "RESULT", "TIME", "SPEAKS", "MATCH", "TLS",
+	    "CERTIFICATE", "AUTH");
 	for (size_t i = 0; i < n; i++) {
 		const struct probe_row *r = &rows[i];
 		char port[24], tls[96], ms[24];
@@ -298,8 +365,8 @@ probe_print_table(const struct probe_row *rows, size_t n, FILE *out)
 		str_format(ms, sizeof(ms), "%llu ms", (unsigned long long)r->elapsed_ms);
 		str_format(tls, sizeof(tls), "%s%s%s", r->tls ? r->tls_version : "-",
 		    r->tls ? " " : "", r->tls ? r->cipher : "");
-		fprintf(out, "%-14s %-12s %8s  %-10s %-6s %-36s %-13s %s\n", port,
-		    probe_word(r), ms, r->reached && r->greeting[0] ?
+		fprintf(out, "%-14s %-16s %-12s %8s  %-10s %-6s %-36s %-13s %s\n",
+		    port, r->addr, probe_word(r), ms, r->reached && r->greeting[0] ?
 		    conf_security_name(r->spoken) : "-", !r->reached ||
 		    !r->greeting[0] ? "-" : r->spoken == r->port.security ? "yes" : "NO",
 		    tls, !r->tls ? "-" : r->verify == SMTP_VERIFY_NONE ? "not checked" :
@@ -415,43 +482,28 @@ probe_target(const struct conf *conf, const char *host,
 	return copy;
 }
 
-/* probe_first_address - the numeric first address of host */
-static bool
-probe_first_address(const char *host, char *buf, size_t size, FILE *err)
-{
-	struct addrinfo hints, *res;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		fprintf(err, "postern: cannot resolve %s: %s\n", host, gai_strerror(rc));
-		return false;
-	}
-	rc = getnameinfo(res->ai_addr, res->ai_addrlen, buf, (socklen_t)size, NULL,
-	    0, NI_NUMERICHOST);
-	freeaddrinfo(res);
-	return rc == 0;
-}
-
 int
 probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 {
 	struct conf_smarthost copy;
 	const struct conf_smarthost *h = probe_target(conf, opt->host, &copy);
 	struct strbuf advice = STRBUF_INIT, config = STRBUF_INIT, why = STRBUF_INIT;
+	struct strbuf list = STRBUF_INIT;
+	const struct probe_row *best;
 	struct probe_row *rows;
-	char addr[64];
+	char addrs[RELAY_MAX_ADDRS][64];
 	char *password = NULL, *token = NULL;
-	long best;
+	size_t naddrs, n;
 
 	if (h == NULL) {
 		fprintf(stderr, "postern: no smarthost configured\n");
 		return EX_CONFIG;
 	}
-	if (!probe_first_address(h->host, addr, sizeof(addr), stderr))
+	if ((naddrs = relay_addresses(h->host, addrs, RELAY_MAX_ADDRS, &why)) == 0) {
+		fprintf(stderr, "postern: %s\n", why.data);
+		strbuf_free(&why);
 		return EX_UNAVAILABLE;
+	}
 	if (opt->auth && !relay_fetch_secret(h, &password, &token, &why)) {
 		fprintf(stderr, "postern: --auth: %s\n", h->username ? why.data :
 		    "no username configured");
@@ -459,38 +511,41 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 		return EX_CONFIG;
 	}
 	strbuf_free(&why);
-	rows = xcalloc(h->nports, sizeof(*rows));
-	for (size_t i = 0; i < h->nports; i++) {
+	n = h->nports * naddrs;
+	rows = xcalloc(n, sizeof(*rows));
+	for (size_t i = 0; i < n; i++) {
 		rows[i].conf = conf;
 		rows[i].h = h;
-		rows[i].port = h->ports[i];
-		rows[i].addr = addr;
+		rows[i].port = h->ports[i / naddrs];
+		str_copy(rows[i].addr, sizeof(rows[i].addr), addrs[i % naddrs]);
 		rows[i].password = password;
 		rows[i].token = token;
-		rows[i].timeout_ms = opt->timeout_ms ? opt->timeout_ms :
-		    PROBE_DEFAULT_TIMEOUT_MS;
+		rows[i].timeout_ms = opt->timeout_ms;
 		if (pthread_create(&rows[i].thread, NULL, probe_thread, &rows[i]) != 0)
 			probe_thread(&rows[i]), rows[i].thread = 0;
 	}
-	for (size_t i = 0; i < h->nports; i++)
+	for (size_t i = 0; i < n; i++)
 		if (rows[i].thread)
 			pthread_join(rows[i].thread, NULL);
 	secret_free(password);
 	secret_free(token);
-	best = probe_recommend(rows, h->nports, h->host, &advice, &config);
+	best = probe_recommend(rows, h->nports, naddrs, h->host, &advice, &config);
 	if (opt->json) {
-		probe_print_json(h->host, rows, h->nports, advice.data,
-		    strbuf_cstr(&config), best >= 0, out);
+		probe_print_json(h->host, rows, n, advice.data,
+		    strbuf_cstr(&config), best != NULL, out);
 	} else {
+		for (size_t j = 0; j < naddrs; j++)
+			strbuf_printf(&list, "%s%s", j ? ", " : "", addrs[j]);
 		fprintf(out, "probing %s (%s), ports in order of preference:\n\n",
-		    h->host, addr);
-		probe_print_table(rows, h->nports, out);
+		    h->host, list.data);
+		probe_print_table(rows, n, out);
 		fprintf(out, "\nrecommendation: %s\n", advice.data);
 		if (config.len)
 			fprintf(out, "config:         %s\n", config.data);
 	}
 	free(rows);
+	strbuf_free(&list);
 	strbuf_free(&advice);
 	strbuf_free(&config);
-	return best >= 0 ? EX_OK : EX_UNAVAILABLE;
+	return best ? EX_OK : EX_UNAVAILABLE;
 }

@@ -21,7 +21,6 @@
 #include "strutil.h"
 #include "xalloc.h"
 
-#define RELAY_MAX_ADDRS		8	/* addresses per smarthost name */
 
 bool
 relay_network_failure(enum smtp_fail fail)
@@ -119,19 +118,25 @@ struct relay_race {
 	size_t n;
 };
 
-/* relay_attempt_open - smtp_open for one port and address */
-static enum smtp_fail
-relay_attempt_open(struct relay_attempt *a, enum conf_security security)
+enum smtp_fail
+relay_connect(struct smtp_params *p, struct smtp_client **cl,
+    struct smtp_error *err, enum conf_security *spoken, bool *corrected)
 {
-	struct smtp_params p;
-	struct conf_port port = a->port;
+	enum smtp_fail f;
 
-	port.security = security;
-	relay_params(a->race->conf, a->race->h, &port, &p);
-	p.addr = a->addr;
-	p.auth_password = a->race->password;
-	p.auth_token = a->race->token;
-	return smtp_open(&p, &a->client, &a->err);
+	*spoken = p->security;
+	*corrected = false;
+	f = smtp_open(p, cl, err);
+	if (f == SMTP_FAIL_PLAINTEXT_PORT && p->security == CONF_SEC_TLS) {
+		p->security = *spoken = CONF_SEC_STARTTLS;
+		*corrected = true;
+		f = smtp_open(p, cl, err);
+	}
+	if (f == SMTP_OK && smtp_session_info(*cl)->implicit_detected) {
+		*spoken = CONF_SEC_TLS;
+		*corrected = true;
+	}
+	return f;
 }
 
 /* relay_attempt_run - thread body: try, correct the mode, report */
@@ -140,20 +145,15 @@ relay_attempt_run(void *arg)
 {
 	struct relay_attempt *a = arg;
 	struct relay_race *r = a->race;
+	struct smtp_params p;
 	enum smtp_fail f;
 
 	conn_set_cancel_fd(r->cancel[0]);
-	a->spoken = a->port.security;
-	f = relay_attempt_open(a, a->port.security);
-	if (f == SMTP_FAIL_PLAINTEXT_PORT && a->port.security == CONF_SEC_TLS) {
-		a->spoken = CONF_SEC_STARTTLS;
-		a->corrected = true;
-		f = relay_attempt_open(a, CONF_SEC_STARTTLS);
-	}
-	if (f == SMTP_OK && smtp_session_info(a->client)->implicit_detected) {
-		a->spoken = CONF_SEC_TLS;
-		a->corrected = true;
-	}
+	relay_params(r->conf, r->h, &a->port, &p);
+	p.addr = a->addr;
+	p.auth_password = r->password;
+	p.auth_token = r->token;
+	f = relay_connect(&p, &a->client, &a->err, &a->spoken, &a->corrected);
 	pthread_mutex_lock(&r->lock);
 	a->fail = f;
 	a->done = true;
@@ -162,9 +162,9 @@ relay_attempt_run(void *arg)
 	return NULL;
 }
 
-/* relay_resolve - the numeric addresses of host, at most max */
-static size_t
-relay_resolve(const char *host, char (*addrs)[64], size_t max, struct strbuf *why)
+size_t
+relay_addresses(const char *host, char (*addrs)[64], size_t max,
+    struct strbuf *why)
 {
 	struct addrinfo hints, *res, *ai;
 	size_t n = 0;
@@ -334,6 +334,80 @@ relay_warn_corrected(struct port_cache *cache, const struct conf_smarthost *h,
 		    a->port.port, a->port.port, h->host);
 }
 
+/* relay_progress - how far an attempt got: the furthest failure matters */
+static int
+relay_progress(const struct relay_attempt *a)
+{
+	if (!a->started || a->cancelled)
+		return -1;
+	switch (a->fail) {
+	case SMTP_FAIL_RESOLVE: return 0;
+	case SMTP_FAIL_REFUSED:
+	case SMTP_FAIL_UNREACHABLE: return 1;
+	case SMTP_FAIL_CONNECT_TIMEOUT: return 2;
+	default: return relay_network_failure(a->fail) ? 3 : 4;
+	}
+}
+
+/* relay_short - a connect failure in one word, or NULL for anything else */
+static const char *
+relay_short(enum smtp_fail fail)
+{
+	switch (fail) {
+	case SMTP_FAIL_REFUSED: return "refused";
+	case SMTP_FAIL_UNREACHABLE: return "unreachable";
+	case SMTP_FAIL_CONNECT_TIMEOUT: return "filtered (no answer to connect)";
+	default: return NULL;
+	}
+}
+
+/*
+ * relay_reason - why a race found no session, naming the failure that
+ * mattered: when the server refused us, that refusal alone; otherwise
+ * one phrase per port, from the address that got furthest ("localhost:
+ * 587/starttls filtered ...; 465/tls refused"), with the server's words
+ * whenever a port got past the connect.
+ */
+static void
+relay_reason(const struct relay_race *r, size_t nports, size_t naddrs,
+    bool refused, struct strbuf *reason)
+{
+	const struct relay_attempt *a;
+	bool any = false;
+
+	strbuf_printf(reason, "%s", reason->len ? "; " : "");
+	for (size_t i = 0; refused && i < r->n; i++) {
+		a = &r->att[i];
+		if (relay_progress(a) == 4) {
+			strbuf_printf(reason, "%s[%s]:%u/%s: %s", r->h->host, a->addr,
+			    a->port.port, conf_security_name(a->port.security),
+			    a->err.text);
+			return;
+		}
+	}
+	strbuf_printf(reason, "%s: ", r->h->host);
+	for (size_t i = 0; i < nports; i++) {
+		const struct relay_attempt *best = &r->att[i * naddrs];
+		const char *word;
+
+		for (size_t j = 1; j < naddrs; j++)
+			if (relay_progress(&r->att[i * naddrs + j]) > relay_progress(best))
+				best = &r->att[i * naddrs + j];
+		if (relay_progress(best) < 0)
+			continue;		/* never started */
+		word = relay_short(best->fail);
+		strbuf_printf(reason, "%s%u/%s ", any ? "; " : "", best->port.port,
+		    conf_security_name(best->port.security));
+		if (word)
+			strbuf_puts(reason, word);
+		else
+			strbuf_printf(reason, "at %s: %s", best->addr, best->err.text);
+		any = true;
+	}
+	if (!any)
+		strbuf_puts(reason, "no attempt was made");
+}
+
 /*
  * relay_try_ports - one race among ports[0..nports) of h. True with the
  * session filled; false with the failures appended to reason and
@@ -353,7 +427,7 @@ relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
 
 	*refused = false;
 	memset(&r, 0, sizeof(r));
-	naddrs = relay_resolve(h->host, addrs, RELAY_MAX_ADDRS, &why);
+	naddrs = relay_addresses(h->host, addrs, RELAY_MAX_ADDRS, &why);
 	if (naddrs == 0 || !relay_fetch_secret(h, &password, &token, &why)) {
 		strbuf_printf(reason, "%s%s: %s", reason->len ? "; " : "", h->host,
 		    why.data);
@@ -391,15 +465,7 @@ relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
 			port_cache_put(cache, h->host, r.att[winner].port.port,
 			    r.att[winner].spoken);
 	} else {
-		for (size_t i = 0; i < r.n; i++) {
-			const struct relay_attempt *a = &r.att[i];
-
-			if (!a->started || a->cancelled || a->fail == SMTP_OK)
-				continue;
-			strbuf_printf(reason, "%s%s[%s]:%u/%s: %s", reason->len ? "; " : "",
-			    h->host, a->addr, a->port.port,
-			    conf_security_name(a->port.security), a->err.text);
-		}
+		relay_reason(&r, nports, naddrs, *refused, reason);
 	}
 	close(r.cancel[0]);
 	close(r.cancel[1]);

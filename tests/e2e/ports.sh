@@ -17,10 +17,26 @@
 command -v ip >/dev/null && command -v iptables >/dev/null || skip "needs ip and iptables"
 NS=postern-ports-$$
 ip netns add "$NS" 2>/dev/null || skip "cannot create a network namespace"
-trap 'rc=$?; ip netns del "$NS" 2>/dev/null; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; ip netns del "$NS" 2>/dev/null; rm -rf "/etc/netns/$NS"; (exit $rc); _cleanup' EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up || fail "cannot bring up lo in $NS"
+in_ns ip link set lo up 2>/dev/null || skip "no CAP_NET_ADMIN in the network namespace (cannot bring up lo)"
 in_ns iptables -L INPUT -n >/dev/null 2>&1 || skip "iptables does not work in a namespace here"
+# Inside the namespace, /etc/hosts is Debian's default (ip netns exec
+# binds /etc/netns/NAME/hosts over it): localhost is ::1 first, then
+# 127.0.0.1, where the smarthost listens. Delivery and the probe must both
+# try every address.
+mkdir -p "/etc/netns/$NS"
+cat >"/etc/netns/$NS/hosts" <<'HOSTS'
+127.0.0.1	localhost
+127.0.1.1	debian
+
+# The following lines are desirable for IPv6 capable hosts
+::1     localhost ip6-localhost ip6-loopback
+ff02::1 ip6-allnodes
+ff02::2 ip6-allrouters
+HOSTS
+in_ns getent ahosts localhost | head -n 1 | grep -q '^::1' ||
+    note "localhost does not resolve to ::1 first in the namespace: $(in_ns getent ahosts localhost | head -n 2 | tr '\n' ' ')"
 
 make_tmpdir
 # The smarthost runs inside the namespace, on the real submission ports.
@@ -99,7 +115,7 @@ forget; block 587 filter; block 465 refuse; block 2525 filter
 n=$(mail_count "$SH")
 deliver blocked@example.org
 [ "$(mail_count "$SH")" = "$n" ] || fail "mail went out with every port blocked"
-log_has "to=<blocked@example.org> relay=none .*status=deferred \(.*587/starttls: .*timed out.*465/tls: .*refused.*2525/starttls: .*timed out"
+log_has "to=<blocked@example.org> relay=none .*status=deferred \(localhost: 587/starttls filtered \(no answer to connect\); 465/tls refused; 2525/starttls filtered \(no answer to connect\)\)\$"
 "$POSTERN_BIN/postern" delete --all >/dev/null
 unblock
 
@@ -145,10 +161,12 @@ cp "$TEST_TMPDIR/one-host.conf" "$POSTERN_CONFIG"
 block 587 filter
 in_ns "$POSTERN_BIN/postern" probe --timeout 2 >"$TEST_TMPDIR/probe" ||
     fail "probe found no usable port: $(cat "$TEST_TMPDIR/probe")"
-grep -qE "^587/starttls +filtered" "$TEST_TMPDIR/probe" || fail "probe: $(cat "$TEST_TMPDIR/probe")"
-grep -qE "^465/tls +ok .* tls +yes +TLSv1\.[23]" "$TEST_TMPDIR/probe" || fail "probe 465: $(cat "$TEST_TMPDIR/probe")"
-grep -qE "^2525/starttls +ok" "$TEST_TMPDIR/probe" || fail "probe 2525"
-grep -qx "recommendation: use 465/tls: 587 is filtered by your network" "$TEST_TMPDIR/probe" ||
+grep -qE "^587/starttls +127\.0\.0\.1 +filtered" "$TEST_TMPDIR/probe" || fail "probe: $(cat "$TEST_TMPDIR/probe")"
+grep -qE "^587/starttls +::1 +refused" "$TEST_TMPDIR/probe" || fail "probe 587 at ::1: $(cat "$TEST_TMPDIR/probe")"
+grep -qE "^465/tls +127\.0\.0\.1 +ok .* tls +yes +TLSv1\.[23]" "$TEST_TMPDIR/probe" || fail "probe 465: $(cat "$TEST_TMPDIR/probe")"
+grep -qE "^2525/starttls +127\.0\.0\.1 +ok" "$TEST_TMPDIR/probe" || fail "probe 2525"
+grep -q "^probing localhost (::1, 127\.0\.0\.1)" "$TEST_TMPDIR/probe" || fail "probe does not list both addresses: $(head -n 1 "$TEST_TMPDIR/probe")"
+grep -qx "recommendation: use 465/tls: 587 refuses connections at ::1 and is filtered by your network at 127\.0\.0\.1" "$TEST_TMPDIR/probe" ||
     fail "probe advice: $(grep recommendation "$TEST_TMPDIR/probe")"
 grep -qx 'config: *smarthost "localhost" { port = {"465/tls"} }' "$TEST_TMPDIR/probe" || fail "probe config line"
 grep -q "CN=localhost" "$TEST_TMPDIR/probe" || fail "probe lacks the certificate subject"
@@ -157,7 +175,9 @@ in_ns "$POSTERN_BIN/postern" probe --json --timeout 2 >"$TEST_TMPDIR/probe.json"
 "$REAL_PYTHON3" - "$TEST_TMPDIR/probe.json" <<'PY' || fail "probe --json: $(cat "$TEST_TMPDIR/probe.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-r = {p["port"]: p for p in d["ports"]}
+r = {p["port"]: p for p in d["ports"] if p["address"] == "127.0.0.1"}
+v6 = {p["port"]: p for p in d["ports"] if p["address"] == "::1"}
+assert v6[465]["result"] == "refused", v6
 assert r[587]["result"] == "filtered", r[587]
 assert r[465]["result"] == "ok" and r[465]["speaks"] == "tls" and r[465]["verify"] == "ok", r[465]
 assert r[2525]["mode_matches"] is True

@@ -30,6 +30,25 @@ log_has "to=<two@example.org> relay=none .*dsn=4\.[0-9.]+ status=deferred \(.*53
 [ "$(queue_count)" = 1 ] || fail "the entry should stay queued"
 [ "$(mail_count "$SH")" = 1 ] || fail "something was delivered with a wrong password"
 
+# postern probe --auth with the wrong password, against a server that
+# pauses 12 s before its 535 (Dovecot waits up to 15 s): the login is
+# reported refused, not as a network timeout, and the certificate as
+# verified, with the TLS details.
+write_faults "$SH" '{"delay": {"auth_failed": 12}}'
+sed -i 's/command_timeout = "5s"/command_timeout = "5m"/' "$POSTERN_CONFIG"
+"$POSTERN_BIN/postern" probe --auth >"$TEST_TMPDIR/probe" 2>&1
+rc=$?
+clear_faults "$SH"
+sed -i 's/command_timeout = "5m"/command_timeout = "5s"/' "$POSTERN_CONFIG"
+[ "$rc" = 69 ] || fail "probe with a wrong password exited $rc, want 69: $(cat "$TEST_TMPDIR/probe")"
+grep -qE "^[0-9]+/starttls +127\.0\.0\.1 +auth-failed .* TLSv1\.[23] .* ok +refused" "$TEST_TMPDIR/probe" ||
+    fail "probe row after a refused login: $(cat "$TEST_TMPDIR/probe")"
+grep -q "verified:    ok (host name matches)" "$TEST_TMPDIR/probe" ||
+    fail "probe lost the verification: $(cat "$TEST_TMPDIR/probe")"
+grep -q "auth: .*535" "$TEST_TMPDIR/probe" || fail "probe lacks the server's 535: $(cat "$TEST_TMPDIR/probe")"
+grep -q "does not accept the credentials" "$TEST_TMPDIR/probe" || fail "probe advice: $(grep recommendation "$TEST_TMPDIR/probe")"
+! grep -q 'wrong-pw' "$TEST_TMPDIR/probe" || fail "the probe printed the password"
+
 # OAuth: the token command runs once per connection.
 COUNTER=$TEST_TMPDIR/token-runs
 sed -i "s|^    username = \"demo\"|    username = \"alice\"\n    auth_mechanisms = {\"XOAUTH2\"}\n    oauth_token_command = \"echo run >>$COUNTER; echo tok-9f8e7d\"|; /password_file/d" "$POSTERN_CONFIG"

@@ -92,7 +92,9 @@ Fault file (JSON object, re-read at each new connection; missing = none)
     drop_at: CMD or [CMD..]  close without replying when CMD arrives
                              (also "greeting" and "data_end")
     delay: {STAGE: SECONDS}  sleep before replying; STAGE is greeting,
-                             data_end or a command name (ehlo, mail, ...)
+                             data_end or a command name (ehlo, mail, ...),
+                             or auth_failed: sleep before a 535, as Dovecot
+                             and Postfix do after a failed login
     no_starttls: true        do not offer or accept STARTTLS
     size: N                  SIZE for this connection (0 = none)
     hide: [EXT..]            EHLO keywords not to advertise
@@ -644,6 +646,10 @@ class RecordingSMTP(SMTP):
         if not self.greeted:
             self.greeted = True
             if await self._greeting():
+                return
+        if (status if isinstance(status, str) else "").startswith("535"):
+            await self._delay("auth_failed")
+            if self.dropping:
                 return
         await super().push(status)
         if self.close_after_push:
