@@ -27,6 +27,7 @@ enum cmdline_mode {
 	CMDLINE_ALIASES,	/* -bi, -I, newaliases */
 	CMDLINE_RUN_QUEUE,	/* -q */
 	CMDLINE_NOTHING,	/* accepted no-op: -bh, -bH, -q30m */
+	CMDLINE_VERSION,	/* --version (alone): print the version */
 };
 
 enum cmdline_body { CMDLINE_BODY_UNSET, CMDLINE_BODY_7BIT, CMDLINE_BODY_8BITMIME };

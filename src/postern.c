@@ -217,7 +217,7 @@ static const struct postern_command postern_commands[] = {
 static void
 postern_usage(FILE *out)
 {
-	fprintf(out, "usage: postern COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: postern COMMAND [ARGS] | --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(postern_commands) / sizeof(postern_commands[0]); i++)
 		fprintf(out, "  %-13s %s\n", postern_commands[i].name,
 		    postern_commands[i].summary);
@@ -233,6 +233,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		postern_usage(stdout);
+		return EX_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("postern %s\n", PACKAGE_VERSION);
 		return EX_OK;
 	}
 	for (size_t i = 0; i < sizeof(postern_commands) / sizeof(postern_commands[0]); i++)

@@ -4,7 +4,7 @@
  * be delivered. It never loses a message: an entry leaves the queue only
  * after every recipient is delivered or bounced.
  *
- * Usage: posternd [--once] [--flush] [--stderr] [--debug]
+ * Usage: posternd [--once] [--flush] [--stderr] [--debug] | --version
  *   (default)  run in the foreground until SIGTERM, as systemd expects;
  *   --once     pick up new mail, make one pass over the due entries,
  *              and exit (for hosts that run it from a timer or cron);
@@ -434,7 +434,7 @@ posternd_wait_threads(int sfd, bool once, struct worker *w)
 static _Noreturn void
 posternd_usage(int status)
 {
-	fputs("usage: posternd [--once] [--flush] [--stderr] [--debug]\n",
+	fputs("usage: posternd [--once] [--flush] [--stderr] [--debug] | --version\n",
 	    status ? stderr : stdout);
 	exit(status);
 }
@@ -448,6 +448,7 @@ main(int argc, char **argv)
 		{ "stderr", no_argument, NULL, 's' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct worker w;
@@ -469,6 +470,7 @@ main(int argc, char **argv)
 		case 's': to_stderr = true; break;
 		case 'd': debug = true; break;
 		case 'h': posternd_usage(0);
+		case 'V': printf("posternd %s\n", PACKAGE_VERSION); return EX_OK;
 		default: posternd_usage(EX_USAGE);
 		}
 	}

@@ -158,6 +158,10 @@ main(int argc, char **argv)
 	}
 	if (cl.mode == CMDLINE_NOTHING)
 		return EX_OK;
+	if (cl.mode == CMDLINE_VERSION) {
+		printf("sendmail (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return EX_OK;
+	}
 	if ((status = conf_load(paths_config_file(), &conf)) != 0) {
 		if (cl.mode == CMDLINE_ALIASES)
 			return status;

@@ -270,6 +270,10 @@ cmdline_parse(int argc, char **argv, struct cmdline *out, struct strbuf *err)
 
 	memset(out, 0, sizeof(*out));
 	cmdline_personality(argc > 0 ? argv[0] : NULL, out);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		out->mode = CMDLINE_VERSION;
+		return 0;
+	}
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 

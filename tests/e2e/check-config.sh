@@ -179,5 +179,12 @@ if [ -f "$shipped" ]; then
 	expect_err 'postern.conf:8: port: port in "99999"'
 fi
 
+# --- --version on every program ------------------------------------------------
+for prog in sendmail postern posternd; do
+	"${POSTERN_BIN}/$prog" --version >"$tmp/out" 2>"$tmp/err"
+	[ $? = 0 ] || fail "$prog --version exited $?"
+	grep -qE "^$prog( \(postern\))? [0-9]+\.[0-9]+\.[0-9]+" "$tmp/out" || fail "$prog --version printed: $(cat "$tmp/out")"
+done
+
 echo "PASS: check-config"
 exit 0
