@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dsn_param.h"
 #include "strbuf.h"
 
 enum cmdline_mode {
@@ -44,8 +45,8 @@ struct cmdline {
 	bool ignore_dots;		/* -i, -oi */
 	const char *sender;		/* -f/-r value, NULL if not given */
 	const char *full_name;		/* -F */
-	const char *dsn_notify;		/* -N, validated: "never" or list */
-	const char *dsn_ret;		/* -R: "full" or "hdrs" */
+	unsigned dsn_notify;		/* -N: DSN_NOTIFY_* bits, 0 = not given */
+	enum dsn_ret dsn_ret;		/* -R */
 	const char *dsn_envid;		/* -V */
 	enum cmdline_body body;		/* -B */
 	enum cmdline_delivery delivery;	/* -od<x> */

@@ -58,7 +58,7 @@ char *compose_envelope_sender(const char *given, const struct conf *conf,
  * word or an SMTP RCPT path), expand aliases and append the results to
  * rec with the DSN NOTIFY value given. Returns 0 or EX_USAGE with err set.
  */
-int compose_add_recipient(const char *text, const char *notify,
+int compose_add_recipient(const char *text, unsigned notify,
     const struct conf *conf, const struct aliases *aliases,
     struct qrecord *rec, struct strbuf *err);
 

@@ -11,6 +11,7 @@
  *   sender <alice@example.com>      envelope sender; "<>" = null sender
  *   rcpt <bob@example.org>          one per recipient, in order
  *   notify SUCCESS,FAILURE          optional, DSN NOTIFY for the rcpt above
+ *                                   (dsn_param.h; before its orcpt)
  *   orcpt rfc822;bob@example.org    optional, DSN ORCPT for the rcpt above
  *   ret HDRS                        optional DSN RET (FULL or HDRS)
  *   envid abc123                    optional DSN ENVID
@@ -34,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsn_param.h"
 #include "strbuf.h"
 
 #define QRECORD_MAGIC		"postern-queue 1"
@@ -42,7 +44,7 @@
 
 struct qrecord_rcpt {
 	char *address;		/* addr-spec without angle brackets */
-	char *notify;		/* NULL or "SUCCESS,FAILURE,DELAY" / "NEVER" */
+	unsigned notify;	/* DSN_NOTIFY_* bits; 0 = not given */
 	char *orcpt;		/* NULL or "rfc822;addr" */
 };
 
@@ -53,8 +55,8 @@ struct qrecord {
 	char *sender;		/* "" = null sender */
 	struct qrecord_rcpt *rcpts;
 	size_t nrcpts;
-	char *ret;		/* NULL, "FULL" or "HDRS" */
-	char *envid;
+	enum dsn_ret ret;	/* DSN RET; DSN_RET_UNSET = not given */
+	char *envid;		/* NULL, or valid by dsn_envid_valid() */
 	char *body;		/* NULL, "7BIT" or "8BITMIME" */
 	bool smtputf8;
 	bool report;		/* -odi: the submitter waits for the first attempt */
@@ -64,7 +66,7 @@ struct qrecord {
 
 /* qrecord_add_rcpt - append a recipient; strings are copied */
 void qrecord_add_rcpt(struct qrecord *rec, const char *address,
-    const char *notify, const char *orcpt);
+    unsigned notify, const char *orcpt);
 
 /*
  * qrecord_encode_envelope - append the front-end part ("sender" .. "end")

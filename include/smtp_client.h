@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "dsn_param.h"
 
 struct smtp_client;
 
@@ -157,20 +158,13 @@ struct smtp_params {
 	struct smtp_limits limits;
 };
 
-/* NOTIFY flags for struct smtp_rcpt (RFC 3461). */
-#define SMTP_NOTIFY_NEVER	0x1u
-#define SMTP_NOTIFY_SUCCESS	0x2u
-#define SMTP_NOTIFY_FAILURE	0x4u
-#define SMTP_NOTIFY_DELAY	0x8u
-
 struct smtp_rcpt {
 	const char *addr;		/* without angle brackets */
-	unsigned notify;		/* SMTP_NOTIFY_*; 0 = not given */
+	unsigned notify;		/* DSN_NOTIFY_* (dsn_param.h); 0 = not given */
 	const char *orcpt;		/* "rfc822;addr" (xtext-encoded); NULL = none */
 };
 
 enum smtp_body { SMTP_BODY_AUTO, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
-enum smtp_ret { SMTP_RET_NONE, SMTP_RET_FULL, SMTP_RET_HDRS };
 
 struct smtp_envelope {
 	const char *sender;		/* "" for the null sender */
@@ -179,7 +173,7 @@ struct smtp_envelope {
 	enum smtp_body body;		/* AUTO: 8BITMIME if any byte >= 0x80 */
 	bool smtputf8;			/* request SMTPUTF8 even for ASCII
 					   addresses (UTF-8 headers) */
-	enum smtp_ret ret;
+	enum dsn_ret ret;		/* DSN_RET_UNSET = not given */
 	const char *envid;		/* xtext-encoded; NULL = none */
 };
 

@@ -92,28 +92,56 @@ bsmtp_param(const char *params, const char *key)
 	return NULL;
 }
 
+/*
+ * bsmtp_mail_params - RET and ENVID of a MAIL command into the record
+ * (dsn_param.h); false with a 501 reply when one is malformed
+ */
+static bool
+bsmtp_mail_params(struct bsmtp *s, const char *params)
+{
+	char *ret = bsmtp_param(params, "RET"), *envid = bsmtp_param(params, "ENVID");
+	bool ok = true;
+
+	if (ret && !dsn_ret_parse(ret, &s->rec.ret)) {
+		bsmtp_reply(s, "501 5.5.4 Bad RET parameter (FULL or HDRS)");
+		ok = false;
+	} else if (envid && !dsn_envid_valid(envid)) {
+		bsmtp_reply(s, "501 5.5.4 Bad ENVID parameter");
+		s->rec.ret = DSN_RET_UNSET;
+		ok = false;
+	} else if (envid) {
+		s->rec.envid = envid;
+		envid = NULL;
+	}
+	free(ret);
+	free(envid);
+	return ok;
+}
+
 static void
 bsmtp_mail(struct bsmtp *s, const char *arg)
 {
 	const char *params = "";
-	char *path = bsmtp_path(arg, &params), *ret, *envid, *sender;
+	char *path = bsmtp_path(arg, &params), *sender;
 	struct strbuf err = STRBUF_INIT;
 
 	if (s->have_sender) {
 		bsmtp_reply(s, "503 5.5.1 Error: nested MAIL command");
 	} else if (path == NULL) {
 		bsmtp_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
-	} else if ((sender = compose_envelope_sender(path, s->conf, s->who, &err)) == NULL) {
-		fprintf(s->out, "553 5.1.7 %s\r\n", strbuf_cstr(&err));
-		fflush(s->out);
-	} else {
-		s->rec.sender = sender;
-		s->have_sender = true;
-		if ((ret = bsmtp_param(params, "RET")) != NULL)
-			s->rec.ret = ret;
-		if ((envid = bsmtp_param(params, "ENVID")) != NULL)
-			s->rec.envid = envid;
-		bsmtp_reply(s, "250 2.1.0 Ok");
+	} else if (bsmtp_mail_params(s, params)) {
+		if ((sender = compose_envelope_sender(path, s->conf, s->who,
+		    &err)) == NULL) {
+			s->rec.ret = DSN_RET_UNSET;
+			free(s->rec.envid);
+			s->rec.envid = NULL;
+			fprintf(s->out, "553 5.1.7 %s\r\n", strbuf_cstr(&err));
+			fflush(s->out);
+		} else {
+			s->rec.sender = sender;
+			s->have_sender = true;
+			bsmtp_reply(s, "250 2.1.0 Ok");
+		}
 	}
 	free(path);
 	strbuf_free(&err);
@@ -123,23 +151,27 @@ static void
 bsmtp_rcpt(struct bsmtp *s, const char *arg)
 {
 	const char *params = "";
-	char *path = bsmtp_path(arg, &params), *notify;
+	char *path = bsmtp_path(arg, &params), *notify_text;
 	struct strbuf err = STRBUF_INIT;
+	unsigned notify = 0;
 
 	if (!s->have_sender) {
 		bsmtp_reply(s, "503 5.5.1 Error: need MAIL command");
 	} else if (path == NULL) {
 		bsmtp_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 	} else {
-		notify = bsmtp_param(params, "NOTIFY");
-		if (compose_add_recipient(path, notify, s->conf, s->aliases, &s->rec,
-		    &err) != 0) {
+		notify_text = bsmtp_param(params, "NOTIFY");
+		if (notify_text && !dsn_notify_parse(notify_text, &notify)) {
+			bsmtp_reply(s, "501 5.5.4 Bad NOTIFY parameter (NEVER, or "
+			    "SUCCESS, FAILURE and DELAY)");
+		} else if (compose_add_recipient(path, notify, s->conf, s->aliases,
+		    &s->rec, &err) != 0) {
 			fprintf(s->out, "553 5.1.3 %s\r\n", strbuf_cstr(&err));
 			fflush(s->out);
 		} else {
 			bsmtp_reply(s, "250 2.1.5 Ok");
 		}
-		free(notify);
+		free(notify_text);
 	}
 	free(path);
 	strbuf_free(&err);

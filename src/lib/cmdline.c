@@ -30,45 +30,6 @@ cmdline_warn(struct cmdline *out, const char *what, const char *value)
 	str_concat(out->warnings, sizeof(out->warnings), line);
 }
 
-/* cmdline_dsn_notify_ok - "never", or a list of success,failure,delay */
-static bool
-cmdline_dsn_notify_ok(const char *value)
-{
-	char word[16];
-	const char *p = value;
-
-	if (strcasecmp(value, "never") == 0)
-		return true;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-
-		if (n == 0 || n >= sizeof(word))
-			return false;
-		memcpy(word, p, n);
-		word[n] = '\0';
-		if (strcasecmp(word, "success") != 0 &&
-		    strcasecmp(word, "failure") != 0 &&
-		    strcasecmp(word, "delay") != 0)
-			return false;
-		p += n;
-		if (*p == ',' && *++p == '\0')
-			return false;
-	}
-	return *value != '\0';
-}
-
-/* cmdline_envid_ok - at most 100 printable ASCII characters (RFC 3461) */
-static bool
-cmdline_envid_ok(const char *value)
-{
-	size_t n = 0;
-
-	for (; *value; value++, n++)
-		if ((unsigned char)*value < 33 || (unsigned char)*value > 126)
-			return false;
-	return n > 0 && n <= 100;
-}
-
 /* cmdline_valued - apply an option that takes a value */
 static int
 cmdline_valued(struct cmdline *out, char opt, const char *value,
@@ -83,19 +44,15 @@ cmdline_valued(struct cmdline *out, char opt, const char *value,
 		out->full_name = value;
 		break;
 	case 'N':
-		if (cmdline_dsn_notify_ok(value))
-			out->dsn_notify = value;
-		else
+		if (!dsn_notify_parse(value, &out->dsn_notify))
 			cmdline_warn(out, "-N", value);
 		break;
 	case 'R':
-		if (strcasecmp(value, "full") == 0 || strcasecmp(value, "hdrs") == 0)
-			out->dsn_ret = value;
-		else
+		if (!dsn_ret_parse(value, &out->dsn_ret))
 			cmdline_warn(out, "-R", value);
 		break;
 	case 'V':
-		if (cmdline_envid_ok(value))
+		if (dsn_envid_valid(value))
 			out->dsn_envid = value;
 		else
 			cmdline_warn(out, "-V", value);

@@ -104,7 +104,7 @@ compose_has_rcpt(const struct qrecord *rec, const char *address)
 
 /* compose_add_spec - expand one validated spec and append the results */
 static void
-compose_add_spec(const char *spec, const char *notify, const struct conf *conf,
+compose_add_spec(const char *spec, unsigned notify, const struct conf *conf,
     const struct aliases *aliases, struct qrecord *rec)
 {
 	struct aliases_result result = { NULL, 0 };
@@ -117,7 +117,7 @@ compose_add_spec(const char *spec, const char *notify, const struct conf *conf,
 }
 
 int
-compose_add_recipient(const char *text, const char *notify,
+compose_add_recipient(const char *text, unsigned notify,
     const struct conf *conf, const struct aliases *aliases,
     struct qrecord *rec, struct strbuf *err)
 {
@@ -133,7 +133,7 @@ compose_add_recipient(const char *text, const char *notify,
 
 /* compose_add_list - a comma-separated list, each element validated */
 static int
-compose_add_list(const char *text, const char *what, const char *notify,
+compose_add_list(const char *text, const char *what, unsigned notify,
     const struct conf *conf, const struct aliases *aliases,
     struct qrecord *rec, struct strbuf *err)
 {
@@ -159,7 +159,7 @@ compose_add_list(const char *text, const char *what, const char *notify,
 
 /* compose_header_recipients - the -t recipients of the message */
 static int
-compose_header_recipients(const struct strbuf *message, const char *notify,
+compose_header_recipients(const struct strbuf *message, unsigned notify,
     const struct conf *conf, const struct aliases *aliases,
     struct qrecord *rec, struct strbuf *err)
 {
@@ -380,15 +380,11 @@ compose_needs_smtputf8(const struct qrecord *rec)
 	return false;
 }
 
-/* compose_dsn - copy the DSN options, upper-cased as on the wire */
+/* compose_dsn - copy the DSN options */
 static void
 compose_dsn(const struct cmdline *cl, struct qrecord *rec)
 {
-	if (cl->dsn_ret) {
-		rec->ret = xstrdup(cl->dsn_ret);
-		for (char *p = rec->ret; *p; p++)
-			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	}
+	rec->ret = cl->dsn_ret;
 	if (cl->dsn_envid)
 		rec->envid = xstrdup(cl->dsn_envid);
 }
@@ -399,23 +395,17 @@ compose_message(const struct cmdline *cl, const struct conf *conf,
     const struct strbuf *message, struct qrecord *rec, struct strbuf *out,
     struct strbuf *err)
 {
-	char notify[64] = "";
 	int status = 0;
 
 	memset(rec, 0, sizeof(*rec));
 	rec->uid = -1;
 	if ((rec->sender = compose_envelope_sender(cl->sender, conf, who, err)) == NULL)
 		return EX_USAGE;
-	if (cl->dsn_notify) {
-		for (size_t i = 0; cl->dsn_notify[i] && i + 1 < sizeof(notify); i++)
-			notify[i] = (char)(cl->dsn_notify[i] >= 'a' && cl->dsn_notify[i] <= 'z' ?
-			    cl->dsn_notify[i] - 32 : cl->dsn_notify[i]);
-	}
 	for (size_t i = 0; i < cl->nrecipients && status == 0; i++)
 		status = compose_add_list(cl->recipients[i], "argument",
-		    notify[0] ? notify : NULL, conf, aliases, rec, err);
+		    cl->dsn_notify, conf, aliases, rec, err);
 	if (status == 0 && cl->extract_recipients)
-		status = compose_header_recipients(message, notify[0] ? notify : NULL,
+		status = compose_header_recipients(message, cl->dsn_notify,
 		    conf, aliases, rec, err);
 	if (status == 0 && rec->nrcpts == 0) {
 		strbuf_puts(err, "no recipients: give addresses as arguments, or use -t "

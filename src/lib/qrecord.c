@@ -22,7 +22,7 @@ qrecord_line_safe(const char *s)
 }
 
 void
-qrecord_add_rcpt(struct qrecord *rec, const char *address, const char *notify,
+qrecord_add_rcpt(struct qrecord *rec, const char *address, unsigned notify,
     const char *orcpt)
 {
 	struct qrecord_rcpt *r;
@@ -30,7 +30,7 @@ qrecord_add_rcpt(struct qrecord *rec, const char *address, const char *notify,
 	rec->rcpts = xreallocarray(rec->rcpts, rec->nrcpts + 1, sizeof(*r));
 	r = &rec->rcpts[rec->nrcpts++];
 	r->address = xstrdup(address);
-	r->notify = notify ? xstrdup(notify) : NULL;
+	r->notify = notify;
 	r->orcpt = orcpt ? xstrdup(orcpt) : NULL;
 }
 
@@ -67,14 +67,28 @@ bool
 qrecord_encode_envelope(const struct qrecord *rec, const char *message,
     size_t message_len, struct strbuf *out, struct strbuf *err)
 {
-	bool ok = qrecord_put_address(out, "sender", rec->sender, err);
+	bool ok;
+	char notify[DSN_NOTIFY_TEXT_MAX];
+
+	if (rec->nrcpts == 0 || rec->nrcpts > QRECORD_RCPT_MAX) {
+		strbuf_printf(err, rec->nrcpts ? "more than %d recipients in one "
+		    "message" : "no recipients", QRECORD_RCPT_MAX);
+		return false;
+	}
+	ok = qrecord_put_address(out, "sender", rec->sender, err);
 
 	for (size_t i = 0; ok && i < rec->nrcpts; i++) {
+		dsn_notify_format(rec->rcpts[i].notify, notify, sizeof(notify));
 		ok = qrecord_put_address(out, "rcpt", rec->rcpts[i].address, err) &&
-		    qrecord_put(out, "notify", rec->rcpts[i].notify, err) &&
+		    qrecord_put(out, "notify", notify[0] ? notify : NULL, err) &&
 		    qrecord_put(out, "orcpt", rec->rcpts[i].orcpt, err);
 	}
-	ok = ok && qrecord_put(out, "ret", rec->ret, err) &&
+	if (ok && rec->envid && !dsn_envid_valid(rec->envid)) {
+		strbuf_puts(err, "the DSN envelope ID is not 1 to 100 printable "
+		    "characters");
+		ok = false;
+	}
+	ok = ok && qrecord_put(out, "ret", dsn_ret_name(rec->ret), err) &&
 	    qrecord_put(out, "envid", rec->envid, err) &&
 	    qrecord_put(out, "body", rec->body, err) &&
 	    qrecord_put(out, "smtputf8", rec->smtputf8 ? "yes" : NULL, err) &&
@@ -249,14 +263,29 @@ qrecord_rcpt_param(struct qrecord *rec, struct qrecord_cursor *c,
     struct strbuf *err)
 {
 	struct qrecord_rcpt *r;
+	unsigned bits;
+	char canonical[DSN_NOTIFY_TEXT_MAX];
 
 	if (rec->nrcpts == 0) {
 		strbuf_printf(err, "\"%s\" line before any rcpt", c->key);
 		return false;
 	}
 	r = &rec->rcpts[rec->nrcpts - 1];
-	return qrecord_once(strcmp(c->key, "notify") == 0 ? &r->notify : &r->orcpt,
-	    c->key, c->value, err);
+	if (strcmp(c->key, "orcpt") == 0)
+		return qrecord_once(&r->orcpt, c->key, c->value, err);
+	if (r->notify != 0 || r->orcpt != NULL) {
+		strbuf_puts(err, r->notify ? "duplicate \"notify\" line" :
+		    "\"notify\" line after \"orcpt\"");
+		return false;
+	}
+	if (dsn_notify_parse(c->value, &bits))	/* one spelling per value */
+		dsn_notify_format(bits, canonical, sizeof(canonical));
+	if (bits == 0 || strcmp(canonical, c->value) != 0) {
+		strbuf_printf(err, "bad \"notify\" value \"%s\"", c->value);
+		return false;
+	}
+	r->notify = bits;
+	return true;
 }
 
 /* qrecord_envelope_line - apply one envelope line; *done at "message" */
@@ -286,17 +315,24 @@ qrecord_envelope_line(struct qrecord_cursor *c, struct qrecord *rec,
 			strbuf_puts(err, "too many recipients");
 			return false;
 		}
-		qrecord_add_rcpt(rec, addr, NULL, NULL);
+		qrecord_add_rcpt(rec, addr, 0, NULL);
 		free(addr);
 		return true;
 	}
 	if (strcmp(k, "notify") == 0 || strcmp(k, "orcpt") == 0)
 		return qrecord_rcpt_param(rec, c, err);
-	if (strcmp(k, "ret") == 0 && (strcmp(c->value, "FULL") == 0 ||
-	    strcmp(c->value, "HDRS") == 0))
-		return qrecord_once(&rec->ret, k, c->value, err);
-	if (strcmp(k, "envid") == 0)
-		return qrecord_once(&rec->envid, k, c->value, err);
+	if (strcmp(k, "ret") == 0 && rec->ret == DSN_RET_UNSET &&
+	    dsn_ret_parse(c->value, &rec->ret)) {
+		if (strcmp(dsn_ret_name(rec->ret), c->value) == 0)
+			return true;	/* one spelling per value */
+		rec->ret = DSN_RET_UNSET;
+	}
+	if (strcmp(k, "envid") == 0) {
+		if (dsn_envid_valid(c->value))
+			return qrecord_once(&rec->envid, k, c->value, err);
+		strbuf_puts(err, "bad \"envid\" value");
+		return false;
+	}
 	if (strcmp(k, "body") == 0 && (strcmp(c->value, "7BIT") == 0 ||
 	    strcmp(c->value, "8BITMIME") == 0))
 		return qrecord_once(&rec->body, k, c->value, err);
@@ -358,13 +394,11 @@ qrecord_free(struct qrecord *rec)
 {
 	for (size_t i = 0; i < rec->nrcpts; i++) {
 		free(rec->rcpts[i].address);
-		free(rec->rcpts[i].notify);
 		free(rec->rcpts[i].orcpt);
 	}
 	free(rec->rcpts);
 	free(rec->login);
 	free(rec->sender);
-	free(rec->ret);
 	free(rec->envid);
 	free(rec->body);
 	memset(rec, 0, sizeof(*rec));

@@ -754,8 +754,8 @@ smtp_client_mail_cmd(const struct smtp_client *cl, const struct smtp_txn *t,
 		strbuf_puts(sb, " SMTPUTF8");
 	if (!(caps & SMTP_CAP_DSN))
 		return;
-	if (env->ret != SMTP_RET_NONE)
-		strbuf_puts(sb, env->ret == SMTP_RET_FULL ? " RET=FULL" : " RET=HDRS");
+	if (env->ret != DSN_RET_UNSET)
+		strbuf_printf(sb, " RET=%s", dsn_ret_name(env->ret));
 	if (env->envid != NULL)
 		strbuf_printf(sb, " ENVID=%s", env->envid);
 }
@@ -765,30 +765,14 @@ static void
 smtp_client_rcpt_cmd(const struct smtp_client *cl, const struct smtp_rcpt *r,
     struct strbuf *sb)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} kinds[] = {
-		{ SMTP_NOTIFY_SUCCESS, "SUCCESS" }, { SMTP_NOTIFY_FAILURE, "FAILURE" },
-		{ SMTP_NOTIFY_DELAY, "DELAY" },
-	};
-	const char *sep = "=";
-	size_t i;
+	char notify[DSN_NOTIFY_TEXT_MAX];
 
 	strbuf_printf(sb, "RCPT TO:<%s>", r->addr);
 	if (!(cl->caps.flags & SMTP_CAP_DSN))
 		return;
-	if (r->notify & SMTP_NOTIFY_NEVER)
-		strbuf_puts(sb, " NOTIFY=NEVER");
-	else if (r->notify != 0) {
-		strbuf_puts(sb, " NOTIFY");
-		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-			if (r->notify & kinds[i].bit) {
-				strbuf_printf(sb, "%s%s", sep, kinds[i].name);
-				sep = ",";
-			}
-		}
-	}
+	dsn_notify_format(r->notify, notify, sizeof(notify));
+	if (notify[0])
+		strbuf_printf(sb, " NOTIFY=%s", notify);
 	if (r->orcpt != NULL)
 		strbuf_printf(sb, " ORCPT=%s", r->orcpt);
 }

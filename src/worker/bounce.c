@@ -21,12 +21,8 @@
 static bool
 bounce_wants(const struct qrecord_rcpt *r, enum dsn_type type)
 {
-	if (!r->notify)
-		return true;		/* RFC 3461 default: failures, and
-					   delays at the MTA's discretion */
-	if (strstr(r->notify, "NEVER"))
-		return false;
-	return strstr(r->notify, type == DSN_DELAYED ? "DELAY" : "FAILURE") != NULL;
+	return dsn_notify_wants(r->notify, type == DSN_DELAYED ?
+	    DSN_NOTIFY_DELAY : DSN_NOTIFY_FAILURE);
 }
 
 /* bounce_has_postmaster - whether a postmaster alias is configured */
@@ -87,7 +83,7 @@ bounce_enqueue(struct worker *w, const struct aliases_result *to,
 	memset(&rec, 0, sizeof(rec));
 	rec.sender = xstrdup("");
 	for (size_t i = 0; i < to->count; i++)
-		qrecord_add_rcpt(&rec, to->items[i], NULL, NULL);
+		qrecord_add_rcpt(&rec, to->items[i], 0, NULL);
 	spool_new_qid(qid, sizeof(qid));
 	strbuf_printf(&file, "%s\nuid %ld\nlogin MAILER-DAEMON\narrival %lld\n",
 	    QRECORD_MAGIC, (long)getuid(), (long long)worker_now());
@@ -179,7 +175,7 @@ bounce_notify(struct worker *w, const struct wconf *wc, const struct qentry *e,
 	r.retry_until = e->rec.arrival + (int64_t)(wc->conf->queue.lifetime_ms / 1000);
 	r.message = e->rec.message;
 	r.message_len = e->rec.message_len;
-	r.return_full = e->rec.ret && strcmp(e->rec.ret, "FULL") == 0;
+	r.return_full = e->rec.ret == DSN_RET_FULL;
 	dsn_build(&r, rcpts, m, &msg);
 	rc = bounce_enqueue(w, &to, kind, &msg, e->qid);
 out:

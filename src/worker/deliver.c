@@ -207,25 +207,6 @@ deliver_body_type(const struct qrecord *rec)
 	return SMTP_BODY_AUTO;
 }
 
-/* deliver_notify_flags - "SUCCESS,FAILURE" to SMTP_NOTIFY_* bits */
-static unsigned
-deliver_notify_flags(const char *notify)
-{
-	unsigned bits = 0;
-
-	if (!notify)
-		return 0;
-	if (strstr(notify, "NEVER"))
-		bits |= SMTP_NOTIFY_NEVER;
-	if (strstr(notify, "SUCCESS"))
-		bits |= SMTP_NOTIFY_SUCCESS;
-	if (strstr(notify, "FAILURE"))
-		bits |= SMTP_NOTIFY_FAILURE;
-	if (strstr(notify, "DELAY"))
-		bits |= SMTP_NOTIFY_DELAY;
-	return bits;
-}
-
 /*
  * deliver_send - one transaction for e's pending recipients over the
  * thread's session, recording each outcome. Returns true when the
@@ -251,7 +232,7 @@ deliver_send(struct deliver_thread_state *t, struct qentry *e, int64_t *next,
 		if (e->st.rcpts[i].status != QSTATE_PENDING)
 			continue;
 		rcpts[n].addr = e->rec.rcpts[i].address;
-		rcpts[n].notify = deliver_notify_flags(e->rec.rcpts[i].notify);
+		rcpts[n].notify = e->rec.rcpts[i].notify;
 		rcpts[n].orcpt = e->rec.rcpts[i].orcpt;
 		map[n++] = i;
 	}
@@ -261,8 +242,7 @@ deliver_send(struct deliver_thread_state *t, struct qentry *e, int64_t *next,
 	env.nrcpts = n;
 	env.body = deliver_body_type(&e->rec);
 	env.smtputf8 = e->rec.smtputf8;
-	env.ret = !e->rec.ret ? SMTP_RET_NONE :
-	    strcmp(e->rec.ret, "FULL") == 0 ? SMTP_RET_FULL : SMTP_RET_HDRS;
+	env.ret = e->rec.ret;
 	env.envid = e->rec.envid;
 	fail = smtp_send(t->rs.client, &env, e->rec.message, e->rec.message_len,
 	    res, &err);

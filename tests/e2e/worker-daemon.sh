@@ -125,6 +125,6 @@ log_has "stopped\$"
 rc=$?
 [ "$rc" = 1 ] || fail "status with the worker stopped exited $rc, expected 1"
 grep -q "^worker: *NOT running" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
-grep -q "^queue: *1 messages, 1 deferred" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
+grep -q "^queue: *1 message, 1 deferred" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
 [ "$(queue_count)" = 1 ] || fail "the deferred entry was lost at shutdown"
 exit 0

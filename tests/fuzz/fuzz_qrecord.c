@@ -4,14 +4,17 @@
  *
  * Beyond memory safety it checks that a record that decodes re-encodes
  * to the same bytes, and that a state file that decodes re-encodes to a
- * file that decodes to the same state. A broken property aborts. The
- * first input byte chooses the decoder (even: queue record, odd: state;
- * for the state, the second byte is the recipient count). Build with
+ * file that decodes to the same state, and that whatever the encoder
+ * writes the decoder accepts (what sendmail queues, the worker takes). A
+ * broken property aborts. The first input byte chooses: 0 mod 3 decode a
+ * queue record, 1 a state (the second byte is the recipient count), 2
+ * build a record from the input's lines and encode it. Build with
  * "make fuzz"; run tests/fuzz/fuzz_qrecord -max_total_time=60.
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,14 +72,71 @@ fuzz_state(const char *buf, size_t len, size_t nrcpts)
 	strbuf_free(&err);
 }
 
+/*
+ * fuzz_encode - a record built from the input's NUL-separated fields
+ * (sender, then per recipient a NOTIFY byte, an address and an ORCPT,
+ * with RET and ENVID from the first bytes) that the encoder accepts must
+ * decode, to the same envelope
+ */
+static void
+fuzz_encode(const char *buf, size_t len)
+{
+	struct qrecord rec, back;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	const char *end = buf + len, *p;
+	char *fields[64];
+	size_t n = 0;
+
+	if (len < 3)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.ret = (enum dsn_ret)((unsigned char)buf[0] % 3);
+	rec.smtputf8 = buf[1] & 1;
+	rec.report = buf[1] & 2;
+	for (p = buf + 2; p < end && n < 64; n++) {
+		const char *z = memchr(p, '\0', (size_t)(end - p));
+		size_t fl = z ? (size_t)(z - p) : (size_t)(end - p);
+
+		fields[n] = strndup(p, fl);
+		p += fl + 1;
+	}
+	if (n == 0)
+		return;
+	rec.sender = fields[0];
+	rec.envid = n % 2 == 0 && fields[n - 1][0] ? fields[n - 1] : NULL;
+	for (size_t i = 1; i + 1 < n; i += 2)
+		qrecord_add_rcpt(&rec, fields[i + 1], (unsigned)(fields[i][0] & 0xf),
+		    fields[i][0] && fields[i][1] ? fields[i] + 1 : NULL);
+	strbuf_printf(&out, "%s\nuid 1000\nlogin fuzz\narrival 1700000000\n",
+	    QRECORD_MAGIC);
+	if (qrecord_encode_envelope(&rec, "x\n", 2, &out, &err)) {
+		if (!qrecord_decode(out.data, out.len, true, &back, &err)) {
+			fprintf(stderr, "encoded, then refused: %s\n", err.data);
+			abort();
+		}
+		if (back.nrcpts != rec.nrcpts || back.ret != rec.ret ||
+		    strcmp(back.sender, rec.sender) != 0)
+			abort();
+		qrecord_free(&back);
+	}
+	rec.sender = rec.envid = NULL;
+	qrecord_free(&rec);
+	for (size_t i = 0; i < n; i++)
+		free(fields[i]);
+	strbuf_free(&out);
+	strbuf_free(&err);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	if (data[0] % 2 == 0)
+	if (data[0] % 3 == 0)
 		fuzz_record((const char *)data + 1, size - 1);
-	else
+	else if (data[0] % 3 == 1)
 		fuzz_state((const char *)data + 2, size - 2, data[1] % 8);
+	else
+		fuzz_encode((const char *)data + 1, size - 1);
 	return 0;
 }

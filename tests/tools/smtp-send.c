@@ -128,22 +128,6 @@ num(const char *s)
 	return v;
 }
 
-static unsigned
-parse_notify(const char *s)
-{
-	unsigned v = 0;
-
-	if (strstr(s, "NEVER"))
-		v |= SMTP_NOTIFY_NEVER;
-	if (strstr(s, "SUCCESS"))
-		v |= SMTP_NOTIFY_SUCCESS;
-	if (strstr(s, "FAILURE"))
-		v |= SMTP_NOTIFY_FAILURE;
-	if (strstr(s, "DELAY"))
-		v |= SMTP_NOTIFY_DELAY;
-	return v;
-}
-
 static void
 opt_security(struct opts *o, const char *v)
 {
@@ -183,13 +167,15 @@ opt_envelope(struct opts *o, int c, const char *v)
 		o->rcpts[o->env.nrcpts++].addr = v;
 		break;
 	case 'n':
-		o->notify = parse_notify(v);
+		if (!dsn_notify_parse(v, &o->notify))
+			usage("bad --notify value");
 		break;
 	case 'o':
 		o->orcpt = v;
 		break;
 	case 'R':
-		o->env.ret = strcmp(v, "full") == 0 ? SMTP_RET_FULL : SMTP_RET_HDRS;
+		if (!dsn_ret_parse(v, &o->env.ret))
+			usage("bad --ret value");
 		break;
 	case 'E':
 		o->env.envid = v;

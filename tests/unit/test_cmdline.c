@@ -85,18 +85,25 @@ START_TEST(mutt_dsn)
 {
 	ck_assert_int_eq(PARSE("sendmail", "-oem", "-oi", "-N", "failure,delay",
 	    "-R", "hdrs", "-V", "env-1", "-B8BITMIME", "--", "a@x"), 0);
-	ck_assert_str_eq(cl.dsn_notify, "failure,delay");
-	ck_assert_str_eq(cl.dsn_ret, "hdrs");
+	ck_assert_uint_eq(cl.dsn_notify, DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY);
+	ck_assert_int_eq(cl.dsn_ret, DSN_RET_HDRS);
 	ck_assert_str_eq(cl.dsn_envid, "env-1");
 	ck_assert_int_eq(PARSE("sendmail", "-N", "never"), 0);
-	ck_assert_str_eq(cl.dsn_notify, "never");
+	ck_assert_uint_eq(cl.dsn_notify, DSN_NOTIFY_NEVER);
+	ck_assert_int_eq(PARSE("sendmail", "-N", "NEVER", "-R", "FULL"), 0);
+	ck_assert_uint_eq(cl.dsn_notify, DSN_NOTIFY_NEVER);
+	ck_assert_int_eq(cl.dsn_ret, DSN_RET_FULL);
 	/* Bad DSN values are ignored with a warning, as Postfix does. */
 	ck_assert_int_eq(PARSE("sendmail", "-N", "sometimes", "-R", "all", "a@x"), 0);
-	ck_assert_ptr_null(cl.dsn_notify);
-	ck_assert_ptr_null(cl.dsn_ret);
+	ck_assert_uint_eq(cl.dsn_notify, 0);
+	ck_assert_int_eq(cl.dsn_ret, DSN_RET_UNSET);
 	ck_assert_ptr_nonnull(strstr(cl.warnings, "-N"));
 	ck_assert_int_eq(PARSE("sendmail", "-N", "success,", "a@x"), 0);
-	ck_assert_ptr_null(cl.dsn_notify);
+	ck_assert_uint_eq(cl.dsn_notify, 0);
+	ck_assert_int_eq(PARSE("sendmail", "-N", "never,success", "a@x"), 0);
+	ck_assert_uint_eq(cl.dsn_notify, 0);
+	ck_assert_int_eq(PARSE("sendmail", "-N", "delay,delay", "a@x"), 0);
+	ck_assert_uint_eq(cl.dsn_notify, 0);
 }
 END_TEST
 

@@ -21,15 +21,16 @@ encode_sample(size_t *len)
 
 	memset(&rec, 0, sizeof(rec));
 	rec.sender = "alice@example.com";
-	qrecord_add_rcpt(&rec, "bob@example.org", "SUCCESS,FAILURE", "rfc822;bob@example.org");
-	qrecord_add_rcpt(&rec, "\"john doe\"@example.net", NULL, NULL);
-	rec.ret = "HDRS";
+	qrecord_add_rcpt(&rec, "bob@example.org", DSN_NOTIFY_SUCCESS |
+	    DSN_NOTIFY_FAILURE, "rfc822;bob@example.org");
+	qrecord_add_rcpt(&rec, "\"john doe\"@example.net", 0, NULL);
+	rec.ret = DSN_RET_HDRS;
 	rec.envid = "env1";
 	rec.body = "8BITMIME";
 	strbuf_puts(&out, TRUSTED);
 	ck_assert(qrecord_encode_envelope(&rec, msg, strlen(msg), &out, &err));
 	rec.sender = NULL;
-	rec.ret = rec.envid = rec.body = NULL;
+	rec.envid = rec.body = NULL;
 	qrecord_free(&rec);
 	strbuf_free(&err);
 	*len = out.len;
@@ -50,11 +51,11 @@ START_TEST(round_trip)
 	ck_assert_str_eq(rec.sender, "alice@example.com");
 	ck_assert_uint_eq(rec.nrcpts, 2);
 	ck_assert_str_eq(rec.rcpts[0].address, "bob@example.org");
-	ck_assert_str_eq(rec.rcpts[0].notify, "SUCCESS,FAILURE");
+	ck_assert_uint_eq(rec.rcpts[0].notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE);
 	ck_assert_str_eq(rec.rcpts[0].orcpt, "rfc822;bob@example.org");
 	ck_assert_str_eq(rec.rcpts[1].address, "\"john doe\"@example.net");
-	ck_assert_ptr_null(rec.rcpts[1].notify);
-	ck_assert_str_eq(rec.ret, "HDRS");
+	ck_assert_uint_eq(rec.rcpts[1].notify, 0);
+	ck_assert_int_eq(rec.ret, DSN_RET_HDRS);
 	ck_assert_str_eq(rec.body, "8BITMIME");
 	ck_assert_uint_eq(rec.message_len, strlen("Subject: hi\n\nbody\n.\n..dots\nno newline"));
 	ck_assert_int_eq(memcmp(rec.message, "Subject: hi\n", 12), 0);
@@ -102,8 +103,13 @@ START_TEST(rejections)
 	reject(TRUSTED "rcpt <b@y>\nsender <a@x>\nmessage 0\nend\n", true, "out of order");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid x\nrcpt <c@y>\nmessage 0\nend\n", true, "out of order");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 8BITMIME\nret FULL\nmessage 0\nend\n", true, "out of order");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid\nmessage 0\nend\n", true, "empty");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid\nmessage 0\nend\n", true, "bad \"envid\"");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nret SOME\nmessage 0\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nret FULL\nret HDRS\nmessage 0\nend\n", true, "duplicate");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify SOMETIMES\nmessage 0\nend\n", true, "bad \"notify\"");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify NEVER,DELAY\nmessage 0\nend\n", true, "bad \"notify\"");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\norcpt rfc822;b@y\nnotify NEVER\nmessage 0\nend\n", true, "after \"orcpt\"");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid has space\nmessage 0\nend\n", true, "bad \"envid\"");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 9BIT\nmessage 0\nend\n", true, "unexpected");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 03\nabcend\n", true, "unexpected");
 	reject("postern-queue 1\nuid 0999\nlogin a\narrival 1\n", true, "uid");
@@ -125,7 +131,7 @@ START_TEST(null_sender_and_nul_line)
 	/* The encoder refuses values a line cannot carry. */
 	memset(&rec, 0, sizeof(rec));
 	rec.sender = "a@x\r\nRCPT TO:<evil@x>";
-	qrecord_add_rcpt(&rec, "b@y", NULL, NULL);
+	qrecord_add_rcpt(&rec, "b@y", 0, NULL);
 	strbuf_reset(&err);
 	ck_assert(!qrecord_encode_envelope(&rec, "", 0, &out, &err));
 	rec.sender = NULL;
