@@ -147,21 +147,6 @@ void conf_free(struct conf *conf);
  */
 void conf_print(const struct conf *conf, FILE *out);
 
-/*
- * conf_check_secret_files - write one "warning: ..." line to out for each
- * problem with the files the worker will use, naming the file and, where
- * one applies, the fix:
- *   - password_file and tls_client_key: missing, or readable or writable
- *     by other users, or writable by their group
- *     ("warning: F is readable by other users (mode 0644); fix: chmod 0640 F");
- *   - the program of password_command and oauth_token_command (an
- *     absolute path, or looked up in PATH): missing, or writable by
- *     anyone but its owner;
- *   - tls_client_cert, tls_ca_file, tls_ca_dir: missing or of the wrong type.
- * conf_load() checks none of this, because programs that never read these
- * files load the same configuration. Returns the number of lines written.
- */
-int conf_check_secret_files(const struct conf *conf, FILE *out);
 
 /* conf_security_name - "starttls", "tls" or "plain", as written after a port */
 const char *conf_security_name(enum conf_security security);

@@ -220,6 +220,14 @@ void smtp_close(struct smtp_client *cl);
 /* smtp_usable - whether the connection can carry another command */
 bool smtp_usable(const struct smtp_client *cl);
 
+/*
+ * smtp_check_tls_files - load the CA, client certificate and key that p
+ * names, as a connection would: false with err naming the path and why.
+ * posternd calls it whenever it (re)loads postern.conf.
+ */
+bool smtp_check_tls_files(const struct smtp_params *p, char *err,
+    size_t errsize);
+
 struct smtp_session_info {
 	char peer_addr[46];		/* "127.0.0.1" */
 	unsigned port;

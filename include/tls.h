@@ -77,6 +77,13 @@ struct tls *tls_new(const struct tls_config *cfg, int fd, char *err,
     size_t errsize);
 void tls_free(struct tls *tls);
 
+/*
+ * tls_check_config - load what cfg names (CA file or directory, client
+ * certificate and key) as tls_new() would, without a connection: false
+ * with err naming the option, the path and why
+ */
+bool tls_check_config(const struct tls_config *cfg, char *err, size_t errsize);
+
 /* tls_handshake - advance the handshake; TLS_IO_OK when complete */
 enum tls_io tls_handshake(struct tls *tls);
 /* tls_read - read up to n bytes; *done > 0 with TLS_IO_OK */

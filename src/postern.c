@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_files.h"
 #include "log.h"
 #include "paths.h"
 #include "queue_admin.h"
@@ -39,8 +40,9 @@ postern_check_config(int argc, char **argv)
 {
 	const char *path = paths_config_file();
 	struct conf *conf;
-	bool quiet = false;
-	int status, c;
+	struct conf_files_user user;
+	bool quiet = false, have_user;
+	int status, c, errors;
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "c:q")) != -1) {
@@ -60,9 +62,10 @@ postern_check_config(int argc, char **argv)
 		return status;
 	if (!quiet)
 		conf_print(conf, stdout);
-	conf_check_secret_files(conf, quiet ? stderr : stdout);
+	have_user = conf_files_worker_user(paths_spool_dir(), &user);
+	errors = conf_check_files(conf, have_user ? &user : NULL, stderr);
 	conf_free(conf);
-	return EX_OK;
+	return errors ? EX_CONFIG : EX_OK;
 }
 
 /* postern_queue - the queue listing, as mailq */

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "paths.h"
 #include "pickup.h"
+#include "relay.h"
 #include "queue_load.h"
 #include "schedule.h"
 #include "spool_owner.h"
@@ -100,14 +101,47 @@ worker_conf_put(struct worker *w, struct wconf *wc)
 		posternd_wconf_free(wc);
 }
 
-/* posternd_load_conf - a new configuration with its aliases, or NULL */
+/*
+ * posternd_check_tls_files - load each smarthost's CA, client certificate
+ * and key now, so that a file the worker cannot read is an error naming
+ * it at start or reload, not a deferral of every message
+ */
+static bool
+posternd_check_tls_files(const struct conf *conf)
+{
+	char err[2048];
+	bool ok = true;
+
+	for (size_t i = 0; i < conf->nsmarthosts; i++) {
+		const struct conf_smarthost *h = &conf->smarthosts[i];
+		struct smtp_params p;
+
+		if (h->nports == 0 || (h->tls == CONF_TLS_NONE && !h->tls_client_cert))
+			continue;
+		relay_params(conf, h, &h->ports[0], &p);
+		if (!smtp_check_tls_files(&p, err, sizeof(err))) {
+			log_error("%s: smarthost \"%s\": %s", paths_config_file(),
+			    h->host, err);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * posternd_load_conf - a new configuration with its aliases, or NULL. A
+ * reload (generation > 1) also loads the TLS files; the first load runs
+ * before the switch to the spool's owner, so main() does that after it.
+ */
 static struct wconf *
 posternd_load_conf(unsigned generation)
 {
 	struct strbuf problems = STRBUF_INIT;
 	struct wconf *wc = xcalloc(1, sizeof(*wc));
 
-	if (conf_load(paths_config_file(), &wc->conf) != 0) {
+	if (conf_load(paths_config_file(), &wc->conf) != 0 ||
+	    (generation > 1 && !posternd_check_tls_files(wc->conf))) {
+		conf_free(wc->conf);
 		free(wc);
 		return NULL;
 	}
@@ -488,6 +522,8 @@ main(int argc, char **argv)
 
 	spool = paths_spool_dir();
 	posternd_drop_privileges(spool);
+	if (!posternd_check_tls_files(w.wconf->conf))
+		return EX_CONFIG;
 	umask(077);
 	w.spool_fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.spool_fd < 0)

@@ -324,6 +324,15 @@ smtp_client_tls_config(const struct smtp_params *p, struct tls_config *tc)
 	tc->client_key = p->tls_client_key;
 }
 
+bool
+smtp_check_tls_files(const struct smtp_params *p, char *err, size_t errsize)
+{
+	struct tls_config tc;
+
+	smtp_client_tls_config(p, &tc);
+	return tls_check_config(&tc, err, errsize);
+}
+
 /* smtp_client_record_tls - copy TLS facts into the session info */
 static void
 smtp_client_record_tls(struct smtp_client *cl, struct tls *tls)

@@ -20,10 +20,13 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -229,18 +232,46 @@ tls_set_version(SSL_CTX *ctx, const char *min, char *err, size_t errsize)
 	return true;
 }
 
+/*
+ * tls_readable - whether this process can open path (the option named
+ * what), with "cannot read OPTION PATH: reason" in err when it cannot:
+ * OpenSSL's own message names no file
+ */
+static bool
+tls_readable(const char *what, const char *path, bool dir, char *err,
+    size_t errsize)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+
+	if (fd < 0) {
+		(void)str_format(err, errsize, "cannot read %s %s: %s", what, path,
+		    strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 static bool
 tls_set_trust(SSL_CTX *ctx, const struct tls_config *cfg, char *err,
     size_t errsize)
 {
+	char what[4200];
 	int ok;
 
+	if ((cfg->ca_file && !tls_readable("tls_ca_file", cfg->ca_file, false,
+	    err, errsize)) || (cfg->ca_dir && !tls_readable("tls_ca_dir",
+	    cfg->ca_dir, true, err, errsize)))
+		return false;
 	if (cfg->ca_file != NULL || cfg->ca_dir != NULL)
 		ok = SSL_CTX_load_verify_locations(ctx, cfg->ca_file, cfg->ca_dir);
 	else
 		ok = SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
-		tls_openssl_error(err, errsize, "cannot load CA certificates");
+		(void)str_format(what, sizeof(what), "cannot load CA certificates "
+		    "from %s", cfg->ca_file ? cfg->ca_file : cfg->ca_dir ?
+		    cfg->ca_dir : "the system store");
+		tls_openssl_error(err, errsize, what);
 		return false;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, tls_verify_cb);
@@ -251,16 +282,27 @@ static bool
 tls_set_client_cert(SSL_CTX *ctx, const struct tls_config *cfg, char *err,
     size_t errsize)
 {
+	const char *key = cfg->client_key ? cfg->client_key : cfg->client_cert;
+	char what[8400];
+
 	if (cfg->client_cert == NULL)
 		return true;
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->client_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, cfg->client_key ?
-	    cfg->client_key : cfg->client_cert, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		tls_openssl_error(err, errsize, "cannot load client certificate");
+	if (!tls_readable("tls_client_cert", cfg->client_cert, false, err,
+	    errsize) || !tls_readable("tls_client_key", key, false, err, errsize))
 		return false;
-	}
-	return true;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->client_cert) != 1)
+		(void)str_format(what, sizeof(what), "cannot load the client "
+		    "certificate %s", cfg->client_cert);
+	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		(void)str_format(what, sizeof(what), "cannot load the client key "
+		    "%s", key);
+	else if (SSL_CTX_check_private_key(ctx) != 1)
+		(void)str_format(what, sizeof(what), "the client key %s does not "
+		    "match the certificate %s", key, cfg->client_cert);
+	else
+		return true;
+	tls_openssl_error(err, errsize, what);
+	return false;
 }
 
 static SSL_CTX *
@@ -283,6 +325,17 @@ tls_make_ctx(const struct tls_config *cfg, char *err, size_t errsize)
 		return NULL;
 	}
 	return ctx;
+}
+
+bool
+tls_check_config(const struct tls_config *cfg, char *err, size_t errsize)
+{
+	SSL_CTX *ctx = tls_make_ctx(cfg, err, errsize);
+
+	if (ctx == NULL)
+		return false;
+	SSL_CTX_free(ctx);
+	return true;
 }
 
 static bool

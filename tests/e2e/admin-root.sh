@@ -42,6 +42,19 @@ printf 'Subject: one\n\nbody\n' | as_owner "$POSTERN_BIN/sendmail" -i carol@exam
 printf 'Subject: two\n\nbody\n' | as_owner "$POSTERN_BIN/sendmail" -i dave@example.org ||
     fail "sendmail as $OWNER"
 
+# A CA file the worker's user cannot read is an error naming the file at
+# start, not a deferral of every message.
+chmod 0600 "$SH/ca.pem"
+"$POSTERN_BIN/posternd" --once --stderr >"$TEST_TMPDIR/start.log" 2>&1
+rc=$?
+[ "$rc" = 78 ] || fail "posternd with an unreadable CA file exited $rc, want 78: $(cat "$TEST_TMPDIR/start.log")"
+grep -q "smarthost \"localhost\": cannot read tls_ca_file $SH/ca.pem: Permission denied" "$TEST_TMPDIR/start.log" ||
+    fail "the error does not name the file: $(cat "$TEST_TMPDIR/start.log")"
+"$P" check-config -q >"$TEST_TMPDIR/cc" 2>&1
+[ $? = 78 ] || fail "check-config does not see that $OWNER cannot read the CA: $(cat "$TEST_TMPDIR/cc")"
+grep -q "error: tls_ca_file $SH/ca.pem cannot be read by $OWNER" "$TEST_TMPDIR/cc" || fail "check-config: $(cat "$TEST_TMPDIR/cc")"
+chmod 0644 "$SH/ca.pem"
+
 # The worker is started as root, as systemd would without User=; it
 # switches to the owner of queue/.
 "$POSTERN_BIN/posternd" --stderr >>"$WLOG" 2>&1 &
@@ -52,6 +65,13 @@ wait_for_count "$SH" 1
 [ "$(ps -o user= -p "$DPID")" = "$OWNER" ] || fail "posternd runs as $(ps -o user= -p "$DPID")"
 QID=$(grep -oE '[0-9A-F]{17}: to=<carol@example.org>' "$WLOG" | head -n 1 | cut -d: -f1)
 [ -n "$QID" ] || fail "no queue ID for carol"
+
+# A reload that cannot read the CA keeps the configuration that works.
+chmod 0600 "$SH/ca.pem"
+kill -HUP "$DPID"
+wait_for_log "reload of .* failed; keeping the previous configuration"
+log_has "cannot read tls_ca_file $SH/ca.pem: Permission denied"
+chmod 0644 "$SH/ca.pem"
 
 # Every verb, as root.
 for verb in hold release retry show; do

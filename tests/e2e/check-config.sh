@@ -20,6 +20,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-config.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 conf=$tmp/postern.conf
 status=0
+# A spool of our own: the worker's user is then whoever runs the test.
+mkdir -p "$tmp/spool/queue"
+export POSTERN_SPOOL_DIR=$tmp/spool
 
 # run CONFIG - postern check-config on CONFIG; sets $status, fills out and err
 run() {
@@ -64,7 +67,8 @@ smarthost "backup.example.net" {
 EOF
 run "$conf"
 [ "$status" -eq 0 ] || fail "good configuration: exit $status, want 0"
-[ -s "$tmp/err" ] && fail "good configuration: unexpected stderr"
+grep -v 'is under /tmp/, which postern.service hides' "$tmp/err" | grep -q . &&
+	fail "good configuration: unexpected stderr"
 expect_out 'hostname = "relay.example.org"'
 expect_out 'domain = "example.org"'
 expect_out 'smarthost "smtp.example.com" {'
@@ -79,7 +83,7 @@ expect_out 'max_message_size = "35M"'
 expect_out 'target = syslog'
 grep -q 'tok3n' "$tmp/out" && fail "a password_command argument was printed"
 grep -q 'not-the-real-password' "$tmp/out" && fail "the password was printed"
-grep -q '^warning:' "$tmp/out" && fail "warning for a mode 0640 password file"
+grep -q 'readable by other' "$tmp/err" && fail "warning for a mode 0640 password file"
 
 # The printed configuration is itself a valid configuration.
 cp "$tmp/out" "$tmp/printed.conf"
@@ -90,7 +94,26 @@ run "$tmp/printed.conf"
 chmod 0644 "$tmp/password"
 run "$conf"
 [ "$status" -eq 0 ] || fail "readable password file: exit $status, want 0"
-expect_out "warning: $tmp/password is readable by other users (mode 0644); fix: chmod 0640 $tmp/password"
+expect_err "warning: $tmp/password is readable by other users (mode 0644); fix: chmod 0640 $tmp/password"
+
+# --- Files the worker's user cannot read (as root: the worker is daemon) ----------
+if [ "$(id -u)" = 0 ] && getent passwd daemon >/dev/null; then
+	chown daemon "$tmp/spool/queue"
+	chmod 0600 "$tmp/password"
+	chmod 0700 "$tmp"
+	run "$conf"
+	[ "$status" -eq 78 ] || fail "unsearchable directory: exit $status, want 78"
+	expect_err "error: password_file $tmp/password cannot be read by daemon, the user posternd runs as: $tmp is root:"
+	expect_err "fix: chmod o+x $tmp"
+	chmod 0755 "$tmp"
+	run "$conf"
+	[ "$status" -eq 78 ] || fail "unreadable password file: exit $status, want 78"
+	expect_err "fix: chgrp $(id -gn daemon) $tmp/password && chmod 0640 $tmp/password"
+	chgrp "$(id -gn daemon)" "$tmp/password"; chmod 0640 "$tmp/password"
+	run "$conf"
+	[ "$status" -eq 0 ] || fail "password file readable by its group: exit $status"
+	chown root "$tmp/spool/queue"; chgrp root "$tmp/password"; chmod 0700 "$tmp"
+fi
 
 # --- Broken configurations ----------------------------------------------------
 cat >"$conf" <<'EOF'

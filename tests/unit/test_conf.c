@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_files.h"
 #include "conf_text.h"
 #include "log.h"
 #include "unit_main.h"
@@ -735,19 +736,25 @@ START_TEST(print_masks_and_round_trips)
 }
 END_TEST
 
-/* check_files - conf_check_secret_files into a string; returns the count */
+/* check_files - conf_check_files into a string; returns the error count */
 static int
-check_files(const struct conf *c, char **text)
+check_files(const struct conf *c, const struct conf_files_user *u, char **text)
 {
 	size_t len = 0;
 	FILE *fp = open_memstream(text, &len);
 	int n;
 
 	ck_assert_ptr_nonnull(fp);
-	n = conf_check_secret_files(c, fp);
+	n = conf_check_files(c, u, fp);
 	ck_assert_int_eq(fclose(fp), 0);
 	return n;
 }
+
+/* a worker user that owns nothing and is in no group of the files */
+static const struct conf_files_user stranger = {
+	.uid = 54321, .gid = 54321, .groups = { 54321 }, .ngroups = 1,
+	.name = "stranger",
+};
 
 START_TEST(secret_file_modes)
 {
@@ -765,32 +772,69 @@ START_TEST(secret_file_modes)
 
 	ck_assert_int_eq(chmod(pw, 0644), 0);
 	ck_assert_int_eq(chmod(prog, 0755), 0);
-	ck_assert_int_eq(check_files(c, &out), 1);
+	ck_assert_int_eq(check_files(c, NULL, &out), 0);
 	snprintf(want, sizeof(want), "warning: %s is readable by other users "
 	    "(mode 0644); fix: chmod 0640 %s\n", pw, pw);
-	ck_assert_str_eq(out, want);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
 	free(out);
 
 	ck_assert_int_eq(chmod(pw, 0640), 0);
-	ck_assert_int_eq(check_files(c, &out), 0);
-	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(check_files(c, NULL, &out), 0);
+	ck_assert_ptr_null(strstr(out, "readable by other"));
+	free(out);
+
+	/* the worker's user is neither owner nor group: it cannot read it */
+	ck_assert_int_eq(check_files(c, &stranger, &out), 1);
+	snprintf(want, sizeof(want), "error: password_file %s cannot be read "
+	    "by stranger, the user posternd runs as: %s is ", pw, pw);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "fix: chgrp 54321 %s && chmod 0640 %s\n",
+	    pw, pw);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+	/* readable by all: the worker reads it, the advice gives it the group */
+	ck_assert_int_eq(chmod(pw, 0644), 0);
+	ck_assert_int_eq(check_files(c, &stranger, &out), 0);
+	snprintf(want, sizeof(want), "fix: chgrp 54321 %s && chmod 0640 %s\n",
+	    pw, pw);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
 	free(out);
 
 	ck_assert_int_eq(chmod(prog, 0777), 0);
-	ck_assert_int_eq(check_files(c, &out), 1);
+	ck_assert_int_eq(check_files(c, NULL, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "writable by other users"));
 	ck_assert_ptr_null(strstr(out, "abc"));
 	free(out);
 
 	unlink(pw);
 	ck_assert_int_eq(chmod(prog, 0755), 0);
-	ck_assert_int_eq(check_files(c, &out), 1);
+	ck_assert_int_eq(check_files(c, NULL, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "does not exist"));
 	free(out);
 
 	unlink(prog);
 	free(pw);
 	free(prog);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(files_hidden_by_the_unit)
+{
+	struct conf *c = load_ok("smarthost \"a.example\" {\n"
+	    "  tls_ca_file = \"/tmp/ca.pem\"\n"
+	    "  tls_client_cert = \"/home/alice/cert.pem\"\n"
+	    "  tls_client_key = \"/root/key.pem\"\n}\n");
+	char *out;
+
+	check_files(c, NULL, &out);
+	ck_assert_msg(strstr(out, "tls_ca_file /tmp/ca.pem is under /tmp/, which "
+	    "postern.service hides from the worker (PrivateTmp=yes)") != NULL,
+	    "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "/home/alice/cert.pem is under /home/"));
+	ck_assert_ptr_nonnull(strstr(out, "/root/key.pem is under /root/, which "
+	    "postern.service hides from the worker (ProtectHome=yes)"));
+	free(out);
 	conf_free(c);
 }
 END_TEST
@@ -849,6 +893,7 @@ main(void)
 	tcase_add_test(tc, aliases_and_order);
 	tcase_add_test(tc, print_masks_and_round_trips);
 	tcase_add_test(tc, secret_file_modes);
+	tcase_add_test(tc, files_hidden_by_the_unit);
 	tcase_add_test(tc, comments_blanked);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
