@@ -41,7 +41,8 @@ log_has "postern.conf:$badline: no such option 'colour'"
 grep -q ":$badline: no such option" "$TEST_TMPDIR/cc" || fail "check-config -c: $(cat "$TEST_TMPDIR/cc")"
 "$POSTERN_BIN/postern" check-config -q -c "$TEST_TMPDIR/good.conf" >"$TEST_TMPDIR/cc" 2>&1 ||
     fail "check-config -q -c on the good file: $(cat "$TEST_TMPDIR/cc")"
-[ -s "$TEST_TMPDIR/cc" ] && fail "check-config -q printed: $(cat "$TEST_TMPDIR/cc")"
+grep -v "which postern.service hides" "$TEST_TMPDIR/cc" | grep -q . &&
+    fail "check-config -q printed: $(cat "$TEST_TMPDIR/cc")"
 
 # The worker under systemd: stderr is the journal stream.
 cp "$TEST_TMPDIR/good.conf" "$POSTERN_CONFIG"
