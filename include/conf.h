@@ -150,6 +150,16 @@ void conf_print(const struct conf *conf, FILE *out);
 
 /* conf_security_name - "starttls", "tls" or "plain", as written after a port */
 const char *conf_security_name(enum conf_security security);
+/*
+ * The smarthost the shipped postern.conf names: a placeholder, never a
+ * server to send to. While a configuration still names it, postern is
+ * "not configured": mail is queued, never sent there.
+ */
+#define CONF_PLACEHOLDER_HOST	"smtp.example.com"
+
+/* conf_smarthost_placeholder - whether h is the shipped placeholder */
+bool conf_smarthost_placeholder(const struct conf_smarthost *h);
+
 /* conf_tls_policy_name - "verify", "encrypt" or "none" */
 const char *conf_tls_policy_name(enum conf_tls_policy policy);
 

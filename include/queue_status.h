@@ -22,6 +22,6 @@
 
 #define STATUS_STALE_SECONDS	3600
 
-int status_report(bool prometheus, FILE *out);
+int status_report(bool prometheus, const char *config_problem, FILE *out);
 
 #endif

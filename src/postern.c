@@ -20,6 +20,7 @@
 #include "conf_files.h"
 #include "log.h"
 #include "paths.h"
+#include "strutil.h"
 #include "queue_admin.h"
 #include "queue_status.h"
 #include "probe.h"
@@ -62,6 +63,13 @@ postern_check_config(int argc, char **argv)
 		return status;
 	if (!quiet)
 		conf_print(conf, stdout);
+	for (size_t i = 0; i < conf->nsmarthosts; i++)
+		if (conf_smarthost_placeholder(&conf->smarthosts[i]))
+			fprintf(stderr, "warning: not configured: smarthost \"%s\" "
+			    "is the placeholder of the shipped file; mail is queued, "
+			    "not sent, until you name your provider's server in %s "
+			    "(or run dpkg-reconfigure postern)\n",
+			    conf->smarthosts[i].host, path);
 	have_user = conf_files_worker_user(paths_spool_dir(), &user);
 	errors = conf_check_files(conf, have_user ? &user : NULL, stderr);
 	conf_free(conf);
@@ -158,14 +166,42 @@ postern_requeue(int argc, char **argv)
 	return admin_requeue(strcmp(argv[1], "--all") == 0 ? "ALL" : argv[1]);
 }
 
+/*
+ * postern_config_problem - what keeps postern.conf from being used as it
+ * is: NULL, "postern.conf has errors ..." or "not configured ..."
+ */
+static const char *
+postern_config_problem(char *buf, size_t size)
+{
+	struct conf *conf;
+	const char *problem = NULL;
+
+	log_set_muted(true);		/* check-config shows the errors */
+	if (conf_load(paths_config_file(), &conf) != 0) {
+		(void)str_format(buf, size, "%s has errors (see postern "
+		    "check-config)", paths_config_file());
+		problem = buf;
+	} else {
+		for (size_t i = 0; i < conf->nsmarthosts && !problem; i++)
+			if (conf_smarthost_placeholder(&conf->smarthosts[i]))
+				problem = "not configured: the smarthost is the "
+				    "placeholder " CONF_PLACEHOLDER_HOST;
+		conf_free(conf);
+	}
+	log_set_muted(false);
+	return problem;
+}
+
 /* postern_status - health for people, or --prometheus for monitoring */
 static int
 postern_status(int argc, char **argv)
 {
-	if (argc == 1)
-		return status_report(false, stdout);
-	if (argc == 2 && strcmp(argv[1], "--prometheus") == 0)
-		return status_report(true, stdout);
+	char buf[4200];
+	bool prometheus = argc == 2 && strcmp(argv[1], "--prometheus") == 0;
+
+	if (argc == 1 || prometheus)
+		return status_report(prometheus, postern_config_problem(buf,
+		    sizeof(buf)), stdout);
 	fprintf(stderr, "usage: postern status [--prometheus]\n");
 	return EX_USAGE;
 }

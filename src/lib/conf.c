@@ -1469,6 +1469,12 @@ conf_free(struct conf *conf)
 	free(conf);
 }
 
+bool
+conf_smarthost_placeholder(const struct conf_smarthost *h)
+{
+	return str_equal_nocase(h->host, CONF_PLACEHOLDER_HOST);
+}
+
 const char *
 conf_security_name(enum conf_security security)
 {

@@ -25,6 +25,7 @@
 static const char *log_name = "postern";
 static enum log_target log_dest = LOG_TO_STDERR;
 static bool log_debug_on;
+static bool log_muted;
 
 /* log_stderr_is_journal - whether fd 2 is the stream $JOURNAL_STREAM names */
 static bool
@@ -60,6 +61,12 @@ log_set_debug(bool on)
 	log_debug_on = on;
 }
 
+void
+log_set_muted(bool on)
+{
+	log_muted = on;
+}
+
 const char *
 log_progname(void)
 {
@@ -82,6 +89,8 @@ log_emit(int prio, const char *suffix, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX];
 	int saved_errno = errno;
 
+	if (log_muted && prio > LOG_CRIT)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	log_sanitize(line);
 
@@ -176,6 +185,7 @@ log_fatal(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	log_muted = false;
 	va_start(ap, fmt);
 	log_emit(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
@@ -188,6 +198,7 @@ log_sysfatal(int status, const char *fmt, ...)
 	va_list ap;
 	const char *why = strerror(errno);
 
+	log_muted = false;
 	va_start(ap, fmt);
 	log_emit(LOG_ERR, why, fmt, ap);
 	va_end(ap);

@@ -278,7 +278,7 @@ status_prometheus(const struct status_facts *f, bool healthy, int64_t now,
 }
 
 int
-status_report(bool prometheus, FILE *out)
+status_report(bool prometheus, const char *config_problem, FILE *out)
 {
 	struct status_facts f;
 	struct strbuf problems = STRBUF_INIT;
@@ -307,6 +307,8 @@ status_report(bool prometheus, FILE *out)
 	if (f.running == -1)
 		f.running = 0;
 	status_read_worker(pfd, &f);
+	if (config_problem)
+		strbuf_printf(&problems, "%s; ", config_problem);
 	status_problems(&f, now, &problems);
 	healthy = problems.len == 0;
 	if (prometheus)

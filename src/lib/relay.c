@@ -495,6 +495,14 @@ relay_open(const struct conf *conf, struct port_cache *cache,
 		struct port_cache_entry ce;
 		bool refused = false;
 
+		if (conf_smarthost_placeholder(h)) {
+			strbuf_printf(reason, "%spostern is not configured: smarthost "
+			    "\"%s\" is the placeholder of the shipped postern.conf "
+			    "(set your provider's, or run dpkg-reconfigure postern)",
+			    reason->len ? "; " : "", h->host);
+			continue;
+		}
+
 		if (cache && port_cache_get(cache, h->host, h->port_cache_ttl_ms, &ce) &&
 		    relay_is_candidate(h, ce.port)) {
 			struct conf_port cached = { ce.port, ce.security };

@@ -68,4 +68,22 @@ grep -qE '^<3>reload of .* failed; keeping the previous configuration' "$JLOG" |
     fail "the failed reload is not at priority 3: $(cat "$JLOG")"
 grep -vqE '^<[0-7]>' "$JLOG" && fail "a line without a priority prefix: $(grep -vE '^<[0-7]>' "$JLOG")"
 grep -qE '^<[0-7]>(posternd|[0-9-]{10}T)' "$JLOG" && fail "doubled name or timestamp: $(head -3 "$JLOG")"
+
+# The shipped placeholder smarthost: "not configured", mail queued, never
+# sent anywhere.
+cp "$TEST_TMPDIR/good.conf" "$POSTERN_CONFIG"
+sed -i 's/^smarthost "localhost"/smarthost "smtp.example.com"/' "$POSTERN_CONFIG"
+"$POSTERN_BIN/postern" check-config >/dev/null 2>"$TEST_TMPDIR/cc" || fail "check-config on the placeholder exits $?"
+grep -q 'warning: not configured: smarthost "smtp.example.com" is the placeholder' "$TEST_TMPDIR/cc" ||
+    fail "check-config does not say not configured: $(cat "$TEST_TMPDIR/cc")"
+printf 'Subject: early\n\nbody\n' | send_mail -i early@example.org
+run_worker
+log_has "to=<early@example.org> relay=none .*status=deferred \(postern is not configured: smarthost \"smtp.example.com\" is the placeholder"
+"$POSTERN_BIN/postern" status >"$TEST_TMPDIR/st" 2>&1
+grep -q "DEGRADED: not configured" "$TEST_TMPDIR/st" || fail "status: $(cat "$TEST_TMPDIR/st")"
+# Configured: the waiting message goes out.
+cp "$TEST_TMPDIR/good.conf" "$POSTERN_CONFIG"
+n=$(mail_count "$SH")
+run_worker --flush
+wait_for_count "$SH" $((n + 1))
 exit 0
