@@ -32,6 +32,35 @@ struct postern_command {
 };
 
 /*
+ * postern_check_files - conf_check_files(), each line logged at its
+ * level ("error: ..." as an error, the rest as warnings), so that under
+ * systemd the journal files them at that priority; the error count
+ */
+static int
+postern_check_files(const struct conf *conf, const struct conf_files_user *user)
+{
+	char *text = NULL, *line, *next;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int errors;
+
+	if (mem == NULL)
+		return conf_check_files(conf, user, stderr);
+	errors = conf_check_files(conf, user, mem);
+	fclose(mem);
+	for (line = text; line && *line; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (str_has_prefix(line, "error: "))
+			log_error("%s", line);
+		else
+			log_warn("%s", line);
+	}
+	free(text);
+	return errors;
+}
+
+/*
  * postern_check_config - validate postern.conf (or -c FILE) and print the
  * effective configuration; -q prints only problems (for systemd's
  * ExecStartPre= and ExecReload=)
@@ -65,13 +94,12 @@ postern_check_config(int argc, char **argv)
 		conf_print(conf, stdout);
 	for (size_t i = 0; i < conf->nsmarthosts; i++)
 		if (conf_smarthost_placeholder(&conf->smarthosts[i]))
-			fprintf(stderr, "warning: not configured: smarthost \"%s\" "
-			    "is the placeholder of the shipped file; mail is queued, "
-			    "not sent, until you name your provider's server in %s "
-			    "(or run dpkg-reconfigure postern)\n",
-			    conf->smarthosts[i].host, path);
+			log_warn("warning: not configured: smarthost \"%s\" is the placeholder "
+			    "of the shipped file; mail is queued, not sent, until you "
+			    "name your provider's server in %s (or run dpkg-reconfigure "
+			    "postern)", conf->smarthosts[i].host, path);
 	have_user = conf_files_worker_user(paths_spool_dir(), &user);
-	errors = conf_check_files(conf, have_user ? &user : NULL, stderr);
+	errors = postern_check_files(conf, have_user ? &user : NULL);
 	conf_free(conf);
 	return errors ? EX_CONFIG : EX_OK;
 }
