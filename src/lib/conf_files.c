@@ -217,6 +217,23 @@ conf_files_find_program(const char *command, char *path, size_t size)
 }
 
 /*
+ * conf_files_stat - the checks before a file's own: NULL (not set) or
+ * missing gives false, a path the sandbox hides a warning
+ */
+static bool
+conf_files_stat(FILE *out, const char *what, const char *path, struct stat *st)
+{
+	if (path == NULL)
+		return false;
+	conf_files_hidden_warning(out, what, path);
+	if (stat(path, st) != 0) {
+		conf_files_warn_stat(out, what, path);
+		return false;
+	}
+	return true;
+}
+
+/*
  * conf_files_secret - a secret file: missing, readable or writable by
  * other users, or writable by its group; then its visibility
  */
@@ -229,13 +246,8 @@ conf_files_secret(FILE *out, const char *what, const char *path,
 	mode_t mode;
 	const char *problem = NULL;
 
-	if (path == NULL)
+	if (!conf_files_stat(out, what, path, &st))
 		return 0;
-	conf_files_hidden_warning(out, what, path);
-	if (stat(path, &st) != 0) {
-		conf_files_warn_stat(out, what, path);
-		return 0;
-	}
 	mode = st.st_mode & 07777;
 	if ((mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
 		problem = "readable and writable by other users";
@@ -267,13 +279,9 @@ conf_files_program(FILE *out, const char *what, const char *command,
 	struct stat st;
 	mode_t mode;
 
-	if (command == NULL || !conf_files_find_program(command, path, sizeof(path)))
+	if (command == NULL || !conf_files_find_program(command, path,
+	    sizeof(path)) || !conf_files_stat(out, what, path, &st))
 		return 0;
-	conf_files_hidden_warning(out, what, path);
-	if (stat(path, &st) != 0) {
-		conf_files_warn_stat(out, what, path);
-		return 0;
-	}
 	mode = st.st_mode & 07777;
 	if (mode & (S_IWGRP | S_IWOTH))
 		fprintf(out, "warning: %s %s is writable by %s (mode %04o); "
@@ -290,13 +298,8 @@ conf_files_public(FILE *out, const char *what, const char *path, bool dir,
 {
 	struct stat st;
 
-	if (path == NULL)
+	if (!conf_files_stat(out, what, path, &st))
 		return 0;
-	conf_files_hidden_warning(out, what, path);
-	if (stat(path, &st) != 0) {
-		conf_files_warn_stat(out, what, path);
-		return 0;
-	}
 	if (dir != S_ISDIR(st.st_mode)) {
 		fprintf(out, "warning: %s %s is not a %s\n", what, path,
 		    dir ? "directory" : "file");
