@@ -522,8 +522,10 @@ main(int argc, char **argv)
 
 	spool = paths_spool_dir();
 	posternd_drop_privileges(spool);
-	if (!posternd_check_tls_files(w.wconf->conf))
+	if (!posternd_check_tls_files(w.wconf->conf)) {
+		posternd_wconf_free(w.wconf);
 		return EX_CONFIG;
+	}
 	umask(077);
 	w.spool_fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.spool_fd < 0)

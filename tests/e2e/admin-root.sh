@@ -26,6 +26,11 @@ chown -R "$OWNER:$(id -gn "$OWNER")" "$SPOOL/queue" "$SPOOL/public" "$SPOOL/inco
 chmod 0700 "$SPOOL/queue"
 chown "$OWNER" "$WLOG"
 P=$POSTERN_BIN/postern
+# The build tree may sit where the owner cannot go (/root): the programs it
+# runs as that user are copied beside the spool.
+install -d -m 0755 "$TEST_TMPDIR/bin"
+install -m 0755 "$POSTERN_BIN/sendmail" "$POSTERN_BIN/postern" "$POSTERN_BIN/postern-drop" "$TEST_TMPDIR/bin/"
+export POSTERN_DROP=$TEST_TMPDIR/bin/postern-drop
 
 as_owner() { setpriv --reuid="$OWNER" --regid="$(id -g "$OWNER")" --clear-groups -- "$@"; }
 
@@ -37,9 +42,9 @@ owned_right() {
 }
 
 write_faults "$SH" '{"rcpt": {"carol@example.org": "451 4.3.0 Try later"}}'
-printf 'Subject: one\n\nbody\n' | as_owner "$POSTERN_BIN/sendmail" -i carol@example.org ||
+printf 'Subject: one\n\nbody\n' | as_owner "$TEST_TMPDIR/bin/sendmail" -i carol@example.org ||
     fail "sendmail as $OWNER"
-printf 'Subject: two\n\nbody\n' | as_owner "$POSTERN_BIN/sendmail" -i dave@example.org ||
+printf 'Subject: two\n\nbody\n' | as_owner "$TEST_TMPDIR/bin/sendmail" -i dave@example.org ||
     fail "sendmail as $OWNER"
 
 # A CA file the worker's user cannot read is an error naming the file at
@@ -92,7 +97,7 @@ wait_for_log "$QID: cannot read the queue entry: .*Permission denied.*tried agai
 sleep 0.5
 log_lacks "quarantine"
 [ -f "$SPOOL/queue/$QID" ] || fail "the unreadable entry left the queue"
-as_owner "$P" queue >"$TEST_TMPDIR/q" 2>&1
+as_owner "$TEST_TMPDIR/bin/postern" queue >"$TEST_TMPDIR/q" 2>&1
 grep -q "$QID .*cannot read" "$TEST_TMPDIR/q" || fail "mailq hides the unreadable entry: $(cat "$TEST_TMPDIR/q")"
 
 grep -qE "<3>.*$QID: cannot read|$QID: cannot read" "$WLOG" || fail "no error line"
@@ -102,7 +107,7 @@ owned_right "postern retry of a root-owned entry"
 "$P" delete "$QID" >/dev/null 2>&1 || fail "postern delete"
 
 # What an older release left behind: a root-owned entry in quarantine.
-printf 'Subject: three\n\nbody\n' | as_owner "$POSTERN_BIN/sendmail" -i erin@example.org
+printf 'Subject: three\n\nbody\n' | as_owner "$TEST_TMPDIR/bin/sendmail" -i erin@example.org
 wait_for_log "to=<erin@example.org> .*status=deferred|to=<erin@example.org> .*status=sent"
 QID3=$(grep -oE '[0-9A-F]{17}: to=<erin@example.org>' "$WLOG" | head -n 1 | cut -d: -f1)
 kill -TERM "$DPID"; wait "$DPID"
@@ -110,7 +115,7 @@ write_faults "$SH" '{"rcpt": {"erin@example.org": "451 4.3.0 Try later"}}'
 if [ -f "$SPOOL/queue/$QID3" ]; then
     mv "$SPOOL/queue/$QID3" "$SPOOL/queue/$QID3.state" "$SPOOL/queue/quarantine/" 2>/dev/null
 else
-    printf 'Subject: three\n\nbody\n' | as_owner "$POSTERN_BIN/sendmail" -i erin@example.org
+    printf 'Subject: three\n\nbody\n' | as_owner "$TEST_TMPDIR/bin/sendmail" -i erin@example.org
     QID3=$(ls "$SPOOL/incoming" | head -n 1)
     mv "$SPOOL/incoming/$QID3" "$SPOOL/queue/quarantine/"
 fi
