@@ -9,7 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "compose.h"
+#include "header.h"
 #include "dsn.h"
 #include "strutil.h"
 
@@ -61,7 +61,7 @@ dsn_status(const char *reply, char klass, char *buf, size_t size)
 static void
 dsn_date(int64_t t, char *buf, size_t size)
 {
-	compose_date((time_t)t, buf, size);
+	header_date((time_t)t, buf, size);
 }
 
 /* dsn_header_end - length of the header block of msg, blank line excluded */
@@ -172,7 +172,7 @@ dsn_build(const struct dsn_report *r, const struct dsn_rcpt *rcpts,
 	    r->hostname);
 	strbuf_printf(out, "To: <%s>\nSubject: %s\nDate: %s\nMessage-ID: ",
 	    r->to, subjects[r->type], date);
-	compose_message_id(r->hostname, out);
+	header_message_id(r->hostname, out);
 	strbuf_printf(out, "\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/report; report-type=delivery-status;\n"
 	    "\tboundary=\"%s\"\n\nThis is a MIME-encapsulated delivery status "

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "header.h"
 #include "xalloc.h"
@@ -524,4 +527,24 @@ header_collect_recipients(const struct header_block *b, struct addr_list *out,
 	if (st != HEADER_OK)
 		addr_list_truncate(out, before);
 	return st;
+}
+
+void
+header_date(time_t when, char *buf, size_t size)
+{
+	struct tm tm;
+
+	localtime_r(&when, &tm);
+	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+void
+header_message_id(const char *hostname, struct strbuf *out)
+{
+	uint32_t rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)clock();
+	strbuf_printf(out, "<%lld.%ld.%08x@%s>", (long long)time(NULL),
+	    (long)getpid(), (unsigned)rnd, hostname);
 }

@@ -63,44 +63,6 @@
 
 static atomic_uint posternd_running;	/* delivery threads still running */
 
-int64_t
-worker_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
-struct wconf *
-worker_conf_get(struct worker *w)
-{
-	struct wconf *wc;
-
-	pthread_mutex_lock(&w->conf_lock);
-	wc = w->wconf;
-	wc->refs++;
-	pthread_mutex_unlock(&w->conf_lock);
-	return wc;
-}
-
-static void
-posternd_wconf_free(struct wconf *wc)
-{
-	aliases_free(&wc->aliases);
-	conf_free(wc->conf);
-	free(wc);
-}
-
-void
-worker_conf_put(struct worker *w, struct wconf *wc)
-{
-	bool last;
-
-	pthread_mutex_lock(&w->conf_lock);
-	last = --wc->refs == 0;
-	pthread_mutex_unlock(&w->conf_lock);
-	if (last)
-		posternd_wconf_free(wc);
-}
-
 /*
  * posternd_check_tls_files - load each smarthost's CA, client certificate
  * and key now, so that a file the worker cannot read is an error naming
@@ -157,18 +119,14 @@ posternd_load_conf(unsigned generation)
 static void
 posternd_reload(struct worker *w)
 {
-	struct wconf *old, *wc = posternd_load_conf(w->wconf->generation + 1);
+	struct wconf *wc = posternd_load_conf(w->wconf->generation + 1);
 
 	if (!wc) {
 		log_error("reload of %s failed; keeping the previous configuration",
 		    paths_config_file());
 		return;
 	}
-	pthread_mutex_lock(&w->conf_lock);
-	old = w->wconf;
-	w->wconf = wc;
-	pthread_mutex_unlock(&w->conf_lock);
-	worker_conf_put(w, old);
+	worker_conf_replace(w, wc);
 	log_info("reloaded %s", paths_config_file());
 }
 
@@ -523,7 +481,7 @@ main(int argc, char **argv)
 	spool = paths_spool_dir();
 	posternd_drop_privileges(spool);
 	if (!posternd_check_tls_files(w.wconf->conf)) {
-		posternd_wconf_free(w.wconf);
+		worker_conf_put(&w, w.wconf);
 		return EX_CONFIG;
 	}
 	umask(077);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -180,26 +179,6 @@ compose_header_recipients(const struct strbuf *message, unsigned notify,
 	return status;
 }
 
-void
-compose_date(time_t when, char *buf, size_t size)
-{
-	struct tm tm;
-
-	localtime_r(&when, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
-void
-compose_message_id(const char *hostname, struct strbuf *out)
-{
-	uint32_t rnd = 0;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint32_t)clock();
-	strbuf_printf(out, "<%lld.%ld.%08x@%s>", (long long)time(NULL),
-	    (long)getpid(), (unsigned)rnd, hostname);
-}
-
 /* compose_from - "Full Name <sender>", quoting the name when needed */
 static void
 compose_from(const char *name, const char *address, struct strbuf *out)
@@ -235,11 +214,11 @@ compose_add_missing(struct header_block *hb, const struct conf *conf,
 	int bad = 0;
 
 	if (header_first(hb, "Date") == HEADER_NONE) {
-		compose_date(time(NULL), date, sizeof(date));
+		header_date(time(NULL), date, sizeof(date));
 		bad |= header_append(hb, "Date", date, err);
 	}
 	if (header_first(hb, "Message-ID") == HEADER_NONE) {
-		compose_message_id(conf->hostname, &v);
+		header_message_id(conf->hostname, &v);
 		bad |= header_append(hb, "Message-ID", v.data, err);
 	}
 	if (header_first(hb, "From") == HEADER_NONE) {

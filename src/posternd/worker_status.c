@@ -1,5 +1,5 @@
 /*
- * status.c - the worker's counters and last events, published as
+ * worker_status.c - the worker's counters and last events, published as
  * public/status for "postern status" (one "key value" per line):
  *
  *   pid 1234

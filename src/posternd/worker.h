@@ -70,6 +70,8 @@ void worker_status_publish(struct worker *w);
 struct wconf *worker_conf_get(struct worker *w);
 /* worker_conf_put - drop a reference; the last one frees it */
 void worker_conf_put(struct worker *w, struct wconf *wc);
+/* worker_conf_replace - make wc (one reference, now w's) the current one */
+void worker_conf_replace(struct worker *w, struct wconf *wc);
 
 /* worker_now - seconds since the epoch */
 int64_t worker_now(void);

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "addr.h"
 #include "strbuf.h"
@@ -111,5 +112,11 @@ void header_write(const struct header_block *b, struct strbuf *out);
  */
 enum header_status header_collect_recipients(const struct header_block *b,
     struct addr_list *out, struct strbuf *err);
+
+/* header_date - when as an RFC 5322 date in local time */
+void header_date(time_t when, char *buf, size_t size);
+
+/* header_message_id - append a new "<time.pid.random@hostname>" */
+void header_message_id(const char *hostname, struct strbuf *out);
 
 #endif

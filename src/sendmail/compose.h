@@ -70,10 +70,4 @@ int compose_fix_headers(const struct strbuf *message, const struct conf *conf,
     const struct compose_identity *who, const char *full_name,
     const char *sender, struct strbuf *out, struct strbuf *err);
 
-/* compose_date - when as an RFC 5322 date in local time */
-void compose_date(time_t when, char *buf, size_t size);
-
-/* compose_message_id - append a new "<time.pid.random@hostname>" */
-void compose_message_id(const char *hostname, struct strbuf *out);
-
 #endif
