@@ -67,7 +67,8 @@
 #   json_eval FILE PYEXPR        print the Python expression PYEXPR with the
 #                                parsed document bound to d
 #   skip REASON                  exit 77 (a failure when CI=true)
-#   fail MESSAGE                 print and exit 1
+#   fail MESSAGE                 print and exit 1 (in a subshell: exit it,
+#                                and fail the test when it exits)
 #   assert_eq EXPECTED ACTUAL [WHAT]
 #   assert_ne UNEXPECTED ACTUAL [WHAT]
 #   assert_contains HAYSTACK NEEDLE [WHAT]
@@ -111,8 +112,13 @@ note() {
     printf '%s: %s\n' "$TEST_NAME" "$*" >&2
 }
 
+# A fail in a subshell (a helper at the end of a pipe, or in $(...)) ends
+# only that subshell; the mark it leaves fails the test when it exits.
 fail() {
     printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&2
+    if [ "${BASH_SUBSHELL:-0}" -gt 0 ] && [ -n "$TEST_TMPDIR" ] && [ -d "$TEST_TMPDIR" ]; then
+        printf '%s\n' "$*" >>"$TEST_TMPDIR/.failed-in-subshell"
+    fi
     exit 1
 }
 
@@ -130,6 +136,11 @@ skip() {
 _cleanup() {
     local rc=$? pid dir i
     trap - EXIT
+    if [ "$rc" -eq 0 ] && [ -n "$TEST_TMPDIR" ] && [ -s "$TEST_TMPDIR/.failed-in-subshell" ]; then
+        printf '%s: FAIL: a check failed in a subshell: %s\n' "$TEST_NAME" \
+            "$(head -n 1 "$TEST_TMPDIR/.failed-in-subshell")" >&2
+        rc=1
+    fi
     # Ask politely first, then insist.
     for pid in "${_TEST_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null
