@@ -18,7 +18,7 @@
 #include "xalloc.h"
 
 struct listing_names {
-	char (*ids)[SPOOL_QID_LEN + 1];
+	char (*ids)[QID_LEN + 1];
 	size_t count, cap;
 };
 
@@ -44,13 +44,13 @@ listing_collect(int dirfd, struct listing_names *out)
 	}
 	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL) {
-		if (!spool_qid_valid(de->d_name))
+		if (!qid_valid(de->d_name))
 			continue;
 		if (out->count == out->cap) {
 			out->cap = out->cap ? out->cap * 2 : 64;
 			out->ids = xreallocarray(out->ids, out->cap, sizeof(*out->ids));
 		}
-		memcpy(out->ids[out->count++], de->d_name, SPOOL_QID_LEN + 1);
+		memcpy(out->ids[out->count++], de->d_name, QID_LEN + 1);
 	}
 	closedir(dir);
 	if (out->count > 1)

@@ -82,7 +82,7 @@ qentry_open(int queue_fd, const char *qid, enum qentry_lock lock,
 
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
-	if (!spool_qid_valid(qid))
+	if (!qid_valid(qid))
 		return ENOENT;
 	str_copy(e->qid, sizeof(e->qid), qid);
 	e->fd = openat(queue_fd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -24,7 +24,7 @@
 #include "strbuf.h"
 
 struct qentry {
-	char qid[SPOOL_QID_LEN + 1];
+	char qid[QID_LEN + 1];
 	int fd;				/* message file; -1 when closed */
 	struct stat sb;
 	struct strbuf raw;		/* the whole message file */

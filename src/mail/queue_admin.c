@@ -377,7 +377,7 @@ admin_delete_all(int qfd)
 		return EX_IOERR;
 	}
 	while ((de = readdir(dir)) != NULL)
-		if (spool_qid_valid(de->d_name) &&
+		if (qid_valid(de->d_name) &&
 		    (rc = admin_change_one(qfd, ADMIN_DELETE, de->d_name)) != EX_OK &&
 		    status == EX_OK)
 			status = rc;
@@ -411,7 +411,7 @@ admin_repair_owner(int zfd, const char *only)
 	rewinddir(dir);		/* the descriptor's offset is shared */
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.' || (only && strncmp(de->d_name, only,
-		    SPOOL_QID_LEN) != 0))
+		    QID_LEN) != 0))
 			continue;
 		if (fstatat(zfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(sb.st_mode) && sb.st_uid == 0 &&
@@ -429,7 +429,7 @@ admin_change(enum admin_change what, const char *qid)
 
 	if ((qfd = admin_open_queue()) < 0)
 		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
-	if (spool_qid_valid(qid))
+	if (qid_valid(qid))
 		admin_repair_owner(qfd, qid);
 	if ((status = admin_become_owner()) != EX_OK) {
 		close(qfd);
@@ -437,7 +437,7 @@ admin_change(enum admin_change what, const char *qid)
 	}
 	if (what == ADMIN_DELETE && strcmp(qid, "ALL") == 0)
 		status = admin_delete_all(qfd);
-	else if (!spool_qid_valid(qid)) {
+	else if (!qid_valid(qid)) {
 		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
 		status = EX_USAGE;
 	} else
@@ -495,7 +495,7 @@ admin_requeue(const char *qid)
 	struct dirent *de;
 	bool all = strcmp(qid, "ALL") == 0;
 
-	if (!all && !spool_qid_valid(qid)) {
+	if (!all && !qid_valid(qid)) {
 		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
 		return EX_USAGE;
 	}
@@ -523,7 +523,7 @@ admin_requeue(const char *qid)
 	}
 	rewinddir(dir);		/* the descriptor's offset is shared */
 	while ((de = readdir(dir)) != NULL)
-		if (spool_qid_valid(de->d_name) &&
+		if (qid_valid(de->d_name) &&
 		    (rc = admin_requeue_one(qfd, zfd, ifd, de->d_name)) != EX_OK &&
 		    status == EX_OK)
 			status = rc;

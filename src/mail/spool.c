@@ -1,6 +1,6 @@
 /*
- * spool.c - queue IDs and durable whole-file reads and writes in the spool.
- * See spool.h for the layout these serve.
+ * spool.c - durable whole-file reads and writes in the spool.
+ * See spool_layout.h for the layout these serve.
  */
 #include "config.h"
 
@@ -15,31 +15,6 @@
 
 #include "spool.h"
 #include "strutil.h"
-
-bool
-spool_qid_valid(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < SPOOL_QID_LEN; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'A' && name[i] <= 'F')))
-			return false;
-	return name[i] == '\0';
-}
-
-void
-spool_new_qid(char *buf, size_t size)
-{
-	struct timeval tv;
-	uint16_t rnd = 0;
-
-	gettimeofday(&tv, NULL);
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint16_t)getpid();
-	str_format(buf, size, "%08" PRIX32 "%05lX%04X", (uint32_t)tv.tv_sec,
-	    (unsigned long)tv.tv_usec, (unsigned)rnd);
-}
 
 int
 spool_read_file(int dirfd, const char *name, size_t max, struct strbuf *out,

@@ -29,23 +29,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "paths.h"
+#include "qid.h"
 #include "qrecord.h"
+#include "spool_layout.h"
+#include "stdfds.h"
 #include "strutil.h"
 
 #define DROP_MAX_INPUT	((uint64_t)2 << 30)	/* hard cap on one entry */
-#define DROP_ID_LEN	17			/* 8 + 5 + 4 hex digits */
 
 static int drop_dirfd = -1;
-static char drop_tmpname[DROP_ID_LEN + 2];	/* "t" + ID, set while it exists */
+static char drop_tmpname[QID_LEN + 2];	/* "t" + ID, set while it exists */
 
 /* drop_on_signal - remove the temporary file and leave (signal-safe) */
 static void
@@ -71,15 +71,6 @@ drop_fail(int status, const char *what)
 	log_sysfatal(status, "%s", what);
 }
 
-/* drop_open_std_fds - make fds 0-2 valid so no file we open becomes one */
-static void
-drop_open_std_fds(void)
-{
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			_exit(EX_OSERR);
-}
-
 /* drop_sanitize - no environment, a known umask, no signals mid-write */
 static void
 drop_sanitize(void)
@@ -97,20 +88,6 @@ drop_sanitize(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGXFSZ, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-/* drop_make_id - time-ordered queue ID: seconds, microseconds, random */
-static void
-drop_make_id(char *id, size_t size)
-{
-	struct timeval tv;
-	uint16_t rnd = 0;
-
-	gettimeofday(&tv, NULL);
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint16_t)getpid();
-	str_format(id, size, "%08" PRIX32 "%05lX%04X", (uint32_t)tv.tv_sec,
-	    (unsigned long)tv.tv_usec, (unsigned)rnd);
 }
 
 /* drop_write - write all of buf or fail the whole drop */
@@ -180,69 +157,123 @@ drop_check_line(const char *line, size_t len, uint64_t *message_len)
 }
 
 /*
- * drop_copy - copy stdin to fd while checking the framing. Envelope lines
- * are collected one at a time (bounded); then exactly message_len bytes
- * and "end\n" must follow, and then end of input.
+ * The caller's input, read in blocks. Every block is written to the entry
+ * as it is read, so what the worker gets is byte for byte what came in;
+ * the phases below only check its framing.
+ */
+struct drop_in {
+	int entry;			/* the temporary entry being written */
+	char buf[65536];
+	size_t pos, len;		/* unread bytes: buf[pos..len) */
+	uint64_t total;
+};
+
+/* drop_fill - the next block of input into in->buf; false at its end */
+static bool
+drop_fill(struct drop_in *in)
+{
+	ssize_t n;
+
+	while ((n = read(0, in->buf, sizeof(in->buf))) < 0)
+		if (errno != EINTR)
+			drop_fail(EX_TEMPFAIL, "cannot read input");
+	if (n == 0)
+		return false;
+	if ((in->total += (uint64_t)n) > DROP_MAX_INPUT + QRECORD_LINE_MAX * 100000ULL)
+		drop_fail(EX_DATAERR, "input too large");
+	drop_write(in->entry, in->buf, (size_t)n);
+	in->pos = 0;
+	in->len = (size_t)n;
+	return true;
+}
+
+/* drop_more - there is an unread byte, or the record ended early */
+static void
+drop_more(struct drop_in *in)
+{
+	if (in->pos == in->len && !drop_fill(in))
+		drop_fail(EX_DATAERR, "input ended early (no complete record)");
+}
+
+/* drop_read_line - the next line, without its newline; bounded by size */
+static size_t
+drop_read_line(struct drop_in *in, char *line, size_t size)
+{
+	size_t len = 0;
+	char c;
+
+	for (drop_more(in); (c = in->buf[in->pos++]) != '\n'; drop_more(in)) {
+		if (len >= size - 1)
+			drop_fail(EX_DATAERR, "envelope line too long");
+		line[len++] = c;
+	}
+	line[len] = '\0';
+	return len;
+}
+
+/* drop_skip - exactly n bytes of message, whatever they are */
+static void
+drop_skip(struct drop_in *in, uint64_t n)
+{
+	while (n > 0) {
+		size_t take;
+
+		drop_more(in);
+		take = in->len - in->pos;
+		if (take > n)
+			take = (size_t)n;
+		in->pos += take;
+		n -= take;
+	}
+}
+
+/* drop_expect - exactly text next */
+static void
+drop_expect(struct drop_in *in, const char *text)
+{
+	for (; *text; text++) {
+		drop_more(in);
+		if (in->buf[in->pos++] != *text)
+			drop_fail(EX_DATAERR, "bad end marker");
+	}
+}
+
+/* drop_expect_eof - nothing after the record */
+static void
+drop_expect_eof(struct drop_in *in)
+{
+	if (in->pos < in->len || drop_fill(in))
+		drop_fail(EX_DATAERR, "data after the end marker");
+}
+
+/*
+ * drop_copy - copy stdin to the entry fd, in the order the contract
+ * gives: envelope lines up to "message N", then exactly N message bytes,
+ * then "end\n", then the end of input
  */
 static void
 drop_copy(int fd)
 {
-	char line[QRECORD_LINE_MAX], buf[65536];
-	size_t linelen = 0;
-	uint64_t message_len = 0, body_left = 0, total = 0;
-	enum { ENVELOPE, BODY, TRAILER } state = ENVELOPE;
-	size_t trailer_seen = 0;
-	ssize_t n;
+	static struct drop_in in;	/* 64 KB: not on the stack */
+	char line[QRECORD_LINE_MAX];
+	uint64_t message_len = 0;
+	enum drop_line kind;
 
-	while ((n = read(0, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			drop_fail(EX_TEMPFAIL, "cannot read input");
-		if ((total += (uint64_t)n) > DROP_MAX_INPUT + QRECORD_LINE_MAX * 100000ULL)
-			drop_fail(EX_DATAERR, "input too large");
-		drop_write(fd, buf, (size_t)n);
-		for (ssize_t i = 0; i < n; i++) {
-			char c = buf[i];
+	in.entry = fd;
+	do {
+		size_t len = drop_read_line(&in, line, sizeof(line));
 
-			if (state == BODY) {
-				size_t take = (size_t)(n - i) < body_left ?
-				    (size_t)(n - i) : (size_t)body_left;
-
-				body_left -= take;
-				i += (ssize_t)take - 1;
-				if (body_left == 0)
-					state = TRAILER;
-			} else if (state == TRAILER) {
-				if (trailer_seen >= 4 || c != "end\n"[trailer_seen++])
-					drop_fail(EX_DATAERR, "bad end marker");
-			} else if (c != '\n') {
-				if (linelen >= sizeof(line) - 1)
-					drop_fail(EX_DATAERR, "envelope line too long");
-				line[linelen++] = c;
-			} else {
-				line[linelen] = '\0';
-				switch (drop_check_line(line, linelen, &message_len)) {
-				case DROP_LINE_BAD:
-					drop_fail(EX_DATAERR, "malformed envelope line");
-				case DROP_LINE_MESSAGE:
-					body_left = message_len;
-					state = body_left ? BODY : TRAILER;
-					break;
-				case DROP_LINE_ENVELOPE:
-					break;
-				}
-				linelen = 0;
-			}
-		}
-	}
-	if (state != TRAILER || trailer_seen != 4)
-		drop_fail(EX_DATAERR, "input ended early (no complete record)");
+		if ((kind = drop_check_line(line, len, &message_len)) == DROP_LINE_BAD)
+			drop_fail(EX_DATAERR, "malformed envelope line");
+	} while (kind == DROP_LINE_ENVELOPE);
+	drop_skip(&in, message_len);
+	drop_expect(&in, "end\n");
+	drop_expect_eof(&in);
 }
 
 /* drop_commit - make the entry durable, then give it its queue ID name */
 static void
-drop_commit(int fd, char *id, size_t idsize)
+drop_commit(int fd, char id[QID_LEN + 1])
 {
 	if (fsync(fd) < 0)
 		drop_fail(EX_TEMPFAIL, "cannot fsync queue file");
@@ -259,7 +290,7 @@ drop_commit(int fd, char *id, size_t idsize)
 		}
 		if (errno != EEXIST || tries > 100)
 			drop_fail(EX_TEMPFAIL, "cannot rename queue file");
-		drop_make_id(id, idsize);
+		qid_new(id);
 	}
 	drop_tmpname[0] = '\0';
 	if (fsync(drop_dirfd) < 0)
@@ -269,14 +300,15 @@ drop_commit(int fd, char *id, size_t idsize)
 int
 main(int argc, char **argv)
 {
-	char spool[4096], incoming[4200], id[DROP_ID_LEN + 1];
+	char spool[4096], incoming[4200], id[QID_LEN + 1];
 	int fd;
 
-	drop_open_std_fds();
+	if (!stdfds_ensure())
+		_exit(EX_OSERR);
 	log_init("postern-drop", LOG_TO_STDERR);
 	/* The override is honoured only when not set-id (paths.c). */
 	if (!str_copy(spool, sizeof(spool), paths_spool_dir()) ||
-	    !str_format(incoming, sizeof(incoming), "%s/incoming", spool))
+	    !str_format(incoming, sizeof(incoming), "%s/" SPOOL_INCOMING, spool))
 		log_fatal(EX_SOFTWARE, "spool path too long");
 	drop_sanitize();
 	if (argc != 1 || argv[0] == NULL)
@@ -285,7 +317,7 @@ main(int argc, char **argv)
 	drop_dirfd = open(incoming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (drop_dirfd < 0)
 		log_sysfatal(EX_TEMPFAIL, "cannot open queue directory %s", incoming);
-	drop_make_id(id, sizeof(id));
+	qid_new(id);
 	str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id);
 	fd = openat(drop_dirfd, drop_tmpname,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -295,7 +327,7 @@ main(int argc, char **argv)
 	}
 	drop_trusted_header(fd);
 	drop_copy(fd);
-	drop_commit(fd, id, sizeof(id));
+	drop_commit(fd, id);
 	if (printf("%s\n", id) < 0 || fflush(stdout) != 0)
 		log_sysfatal(EX_TEMPFAIL, "queued as %s, but cannot report it", id);
 	return EX_OK;

@@ -29,7 +29,7 @@ struct status_facts {
 	uint64_t sent, deferred_total, bounced;
 	size_t messages, deferred, held, incoming, quarantined;
 	int64_t oldest;			/* arrival of the oldest entry; 0 none */
-	char oldest_qid[SPOOL_QID_LEN + 1];
+	char oldest_qid[QID_LEN + 1];
 	int64_t oldest_deferred;	/* arrival of the oldest deferred; 0 none */
 };
 
@@ -60,7 +60,7 @@ status_count(int dirfd)
 		return 0;
 	}
 	while ((de = readdir(dir)) != NULL)
-		n += spool_qid_valid(de->d_name);
+		n += qid_valid(de->d_name);
 	closedir(dir);
 	return n;
 }
@@ -82,7 +82,7 @@ status_scan_queue(int qfd, struct status_facts *f)
 		struct strbuf err = STRBUF_INIT;
 		struct qentry e;
 
-		if (!spool_qid_valid(de->d_name) ||
+		if (!qid_valid(de->d_name) ||
 		    qentry_open(qfd, de->d_name, QENTRY_NO_LOCK, &e, &err) != 0) {
 			strbuf_free(&err);
 			continue;

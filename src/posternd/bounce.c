@@ -77,14 +77,14 @@ bounce_enqueue(struct worker *w, const struct aliases_result *to,
 	struct qrecord rec;
 	struct qstate st;
 	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT, state = STRBUF_INIT;
-	char qid[SPOOL_QID_LEN + 1], name[64];
+	char qid[QID_LEN + 1], name[64];
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.sender = xstrdup("");
 	for (size_t i = 0; i < to->count; i++)
 		qrecord_add_rcpt(&rec, to->items[i], 0, NULL);
-	spool_new_qid(qid, sizeof(qid));
+	qid_new(qid);
 	strbuf_printf(&file, "%s\nuid %ld\nlogin MAILER-DAEMON\narrival %lld\n",
 	    QRECORD_MAGIC, (long)getuid(), (long long)worker_now());
 	if (!qrecord_encode_envelope(&rec, msg->data, msg->len, &file, &err)) {

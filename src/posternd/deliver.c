@@ -417,7 +417,7 @@ void *
 deliver_thread(void *arg)
 {
 	struct deliver_thread_state t;
-	char qid[SPOOL_QID_LEN + 1];
+	char qid[QID_LEN + 1];
 
 	memset(&t, 0, sizeof(t));
 	t.w = arg;

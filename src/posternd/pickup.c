@@ -31,7 +31,7 @@
 struct pickup_batch {
 	size_t n;
 	struct {
-		char qid[SPOOL_QID_LEN + 1];
+		char qid[QID_LEN + 1];
 		char *info;		/* the rest of the log line */
 	} e[PICKUP_BATCH];
 };
@@ -196,11 +196,11 @@ pickup_scan(struct worker *w)
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (spool_qid_valid(de->d_name)) {
+		if (qid_valid(de->d_name)) {
 			if (pickup_one(w, &batch, de->d_name) &&
 			    batch.n == PICKUP_BATCH)
 				n += pickup_commit(w, &batch);
-		} else if (de->d_name[0] == 't' && spool_qid_valid(de->d_name + 1))
+		} else if (de->d_name[0] == 't' && qid_valid(de->d_name + 1))
 			pickup_stale_tmp(w, de->d_name);
 		else
 			pickup_quarantine(w, de->d_name, "not a queue file name");

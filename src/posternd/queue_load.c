@@ -19,18 +19,18 @@ static void
 queue_load_leftover(struct worker *w, const char *name)
 {
 	size_t len = strlen(name);
-	char qid[SPOOL_QID_LEN + 1];
+	char qid[QID_LEN + 1];
 
 	if (len > 4 && strcmp(name + len - 4, ".tmp") == 0) {
 		unlinkat(w->queue_fd, name, 0);
 		return;
 	}
-	if (len != SPOOL_QID_LEN + strlen(SPOOL_STATE_SUFFIX) ||
-	    strcmp(name + SPOOL_QID_LEN, SPOOL_STATE_SUFFIX) != 0)
+	if (len != QID_LEN + strlen(SPOOL_STATE_SUFFIX) ||
+	    strcmp(name + QID_LEN, SPOOL_STATE_SUFFIX) != 0)
 		return;
-	memcpy(qid, name, SPOOL_QID_LEN);
-	qid[SPOOL_QID_LEN] = '\0';
-	if (spool_qid_valid(qid) &&
+	memcpy(qid, name, QID_LEN);
+	qid[QID_LEN] = '\0';
+	if (qid_valid(qid) &&
 	    faccessat(w->queue_fd, qid, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		unlinkat(w->queue_fd, name, 0);
 		log_info("%s: removed the state of an entry that is gone", qid);
@@ -57,7 +57,7 @@ queue_load(struct worker *w)
 		int64_t next;
 		bool hold;
 
-		if (!spool_qid_valid(de->d_name)) {
+		if (!qid_valid(de->d_name)) {
 			if (de->d_name[0] != '.')
 				queue_load_leftover(w, de->d_name);
 			continue;

@@ -17,7 +17,7 @@
 #define SCHED_NOT_IN_HEAP SIZE_MAX
 
 struct sched_entry {
-	char qid[SPOOL_QID_LEN + 1];
+	char qid[QID_LEN + 1];
 	int64_t next;
 	bool hold, busy, seen;
 	size_t heap_pos;		/* SCHED_NOT_IN_HEAP when busy or held */
@@ -231,7 +231,7 @@ sched_put(struct sched *s, const char *qid, int64_t next, bool hold)
 		if (s->count >= s->nbuckets)
 			sched_rehash(s);
 		e = xcalloc(1, sizeof(*e));
-		memcpy(e->qid, qid, SPOOL_QID_LEN);
+		memcpy(e->qid, qid, QID_LEN);
 		e->heap_pos = SCHED_NOT_IN_HEAP;
 		e->hash_next = s->buckets[sched_hash(qid, s->nbuckets)];
 		s->buckets[sched_hash(qid, s->nbuckets)] = e;
@@ -258,7 +258,7 @@ sched_pop_due(struct sched *s, char *qid)
 	sched_heap_remove(s, e);
 	e->busy = true;
 	s->busy++;
-	memcpy(qid, e->qid, SPOOL_QID_LEN + 1);
+	memcpy(qid, e->qid, QID_LEN + 1);
 	return true;
 }
 
@@ -274,7 +274,7 @@ sched_reached(const struct timespec *t)
 }
 
 enum sched_result
-sched_take(struct sched *s, char qid[SPOOL_QID_LEN + 1], uint64_t idle_ms)
+sched_take(struct sched *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 {
 	struct timespec idle_end, until;
 	enum sched_result r;
@@ -324,7 +324,7 @@ sched_take(struct sched *s, char qid[SPOOL_QID_LEN + 1], uint64_t idle_ms)
 }
 
 bool
-sched_take_due(struct sched *s, char qid[SPOOL_QID_LEN + 1])
+sched_take_due(struct sched *s, char qid[QID_LEN + 1])
 {
 	bool got;
 

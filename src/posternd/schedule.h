@@ -39,11 +39,11 @@ void sched_put(struct sched *s, const char *qid, int64_t next, bool hold);
  * mark it busy. In --once mode returns SCHEDULE_STOP as soon as nothing is
  * due and no thread is busy.
  */
-enum sched_result sched_take(struct sched *s, char qid[SPOOL_QID_LEN + 1],
+enum sched_result sched_take(struct sched *s, char qid[QID_LEN + 1],
     uint64_t idle_ms);
 
 /* sched_take_due - like sched_take but never waits; false if none due */
-bool sched_take_due(struct sched *s, char qid[SPOOL_QID_LEN + 1]);
+bool sched_take_due(struct sched *s, char qid[QID_LEN + 1]);
 
 /*
  * sched_done - the delivering thread is finished with qid: drop it when

@@ -33,17 +33,9 @@
 #include "paths.h"
 #include "queue_admin.h"
 #include "qrecord.h"
+#include "stdfds.h"
 #include "strutil.h"
 #include "submit.h"
-
-/* sendmail_open_std_fds - mailutils closes fds 1 and 2; reopen them */
-static void
-sendmail_open_std_fds(void)
-{
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			_exit(EX_OSERR);
-}
 
 /* sendmail_identity - login and full name from the real uid */
 static void
@@ -142,7 +134,8 @@ main(int argc, char **argv)
 	char login[256], name[256];
 	int status;
 
-	sendmail_open_std_fds();
+	if (!stdfds_ensure())	/* mailutils starts it with fds 1 and 2 closed */
+		_exit(EX_OSERR);
 	log_init("sendmail", LOG_TO_STDERR);
 	if (cmdline_parse(argc, argv, &cl, &err) != 0) {
 		log_warn("%s", strbuf_cstr(&err));
