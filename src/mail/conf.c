@@ -17,7 +17,7 @@
  *
  * Failure: every problem is one log_warn() line "PATH:LINE: message"
  * ("PATH: message" when no line applies); conf_load() then returns
- * EX_CONFIG, or EX_NOINPUT when the file cannot be opened. No partial
+ * CONF_INVALID, or CONF_UNREADABLE when the file cannot be read. No partial
  * configuration is ever returned.
  *
  * Secrets: this module never opens a password file, a key or a command.
@@ -43,7 +43,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include <confuse.h>
@@ -1309,53 +1308,53 @@ conf_build(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 
 /*
  * conf_read_text - read path into text, comments blanked (conf_text.h);
- * EX_NOINPUT with a message if it cannot be read, EX_CONFIG if it is not
- * a text file postern could mean
+ * CONF_UNREADABLE with a message if it cannot be read, CONF_INVALID if it
+ * is not a text file postern could mean
  */
-static int
+static enum conf_status
 conf_read_text(const char *path, struct strbuf *text)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = CONF_OK;
 	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		log_syswarn("cannot open configuration file %s", path);
-		rc = EX_NOINPUT;
+		rc = CONF_UNREADABLE;
 	} else if (S_ISDIR(st.st_mode)) {
 		log_warn("cannot read configuration file %s: it is a directory",
 		    path);
-		rc = EX_NOINPUT;
+		rc = CONF_UNREADABLE;
 	}
-	while (rc == 0) {
+	while (rc == CONF_OK) {
 		strbuf_reserve(text, 8192);
 		n = read(fd, text->data + text->len, text->cap - text->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			log_syswarn("cannot read configuration file %s", path);
-			rc = EX_NOINPUT;
+			rc = CONF_UNREADABLE;
 		} else if (n == 0)
 			break;
 		else if ((text->len += (size_t)n) > CONF_FILE_MAX) {
 			log_warn("%s: larger than %zu bytes", path, CONF_FILE_MAX);
-			rc = EX_CONFIG;
+			rc = CONF_INVALID;
 		}
 		text->data[text->len] = '\0';
 	}
 	if (fd >= 0)
 		close(fd);
-	if (rc == 0 && memchr(text->data, '\0', text->len) != NULL) {
+	if (rc == CONF_OK && memchr(text->data, '\0', text->len) != NULL) {
 		log_warn("%s: contains a NUL byte; not a text file", path);
-		rc = EX_CONFIG;
+		rc = CONF_INVALID;
 	}
-	if (rc == 0)
+	if (rc == CONF_OK)
 		conf_text_blank_comments(text->data, text->len);
 	return rc;
 }
 
 /* conf_parse - parse text (comments blanked) as the file path says */
-static int
+static enum conf_status
 conf_parse(const char *path, const char *text, bool defaults_only,
     struct conf **out)
 {
@@ -1363,6 +1362,7 @@ conf_parse(const char *path, const char *text, bool defaults_only,
 	struct conf_loader ld;
 	struct conf *conf;
 	cfg_t *cfg;
+	enum conf_status status;
 	int rc;
 
 	*out = NULL;
@@ -1371,7 +1371,7 @@ conf_parse(const char *path, const char *text, bool defaults_only,
 		schema_ready = true;
 	}
 	if ((cfg = cfg_init(conf_root_opts, CFGF_NONE)) == NULL)
-		log_fatal(EX_OSERR, "out of memory loading %s", path);
+		xalloc_die("loading the configuration");
 	cfg_set_error_function(cfg, conf_confuse_error);
 	free(cfg->filename);
 	cfg->filename = xstrdup(path);
@@ -1390,28 +1390,28 @@ conf_parse(const char *path, const char *text, bool defaults_only,
 	conf->path = xstrdup(path);
 	if (ld.errors == 0)
 		conf_build(&ld, cfg, conf);
-	rc = ld.errors > 0 ? EX_CONFIG : 0;
+	status = ld.errors > 0 ? CONF_INVALID : CONF_OK;
 	conf_loader_free(&ld);
 	cfg_free(cfg);
-	if (rc != 0) {
+	if (status != CONF_OK) {
 		conf_free(conf);
-		return rc;
+		return status;
 	}
 	*out = conf;
-	return 0;
+	return CONF_OK;
 }
 
-int
+enum conf_status
 conf_load(const char *path, struct conf **out)
 {
 	struct strbuf text = STRBUF_INIT;
-	int rc;
+	enum conf_status status;
 
 	*out = NULL;
-	if ((rc = conf_read_text(path, &text)) == 0)
-		rc = conf_parse(path, strbuf_cstr(&text), false, out);
+	if ((status = conf_read_text(path, &text)) == CONF_OK)
+		status = conf_parse(path, strbuf_cstr(&text), false, out);
 	strbuf_free(&text);
-	return rc;
+	return status;
 }
 
 struct conf *
@@ -1419,7 +1419,7 @@ conf_defaults(void)
 {
 	struct conf *conf;
 
-	if (conf_parse("(built-in defaults)", "", true, &conf) != 0)
+	if (conf_parse("(built-in defaults)", "", true, &conf) != CONF_OK)
 		log_panic("the built-in defaults do not load");
 	return conf;
 }

@@ -5,7 +5,7 @@
  * conf_load() fills a plain struct conf with defaults applied and every
  * value validated. Every problem is reported as "FILE:LINE: message" (the
  * line of the offending option where libconfuse knows it) through
- * log_warn(), and the load fails with EX_CONFIG. Secrets never live in the
+ * log_warn(), and the load fails with CONF_INVALID. Secrets never live in the
  * configuration: it may only name a password file or a command whose
  * output is the secret; a "password" option is refused with that advice.
  *
@@ -122,12 +122,20 @@ struct conf {
 	} log;
 };
 
+/* What conf_load() found; each program chooses its exit status from it. */
+enum conf_status {
+	CONF_OK = 0,
+	CONF_UNREADABLE,	/* cannot open or read the file */
+	CONF_INVALID		/* read, but wrong: each problem logged */
+};
+
 /*
  * conf_load - read and validate path. On success stores a new struct conf
- * in *out and returns 0. On failure logs each problem as "PATH:LINE: ..."
- * and returns EX_CONFIG (or EX_NOINPUT when the file cannot be opened).
+ * in *out and returns CONF_OK. On failure logs each problem as
+ * "PATH:LINE: ..." and returns CONF_INVALID (CONF_UNREADABLE when the
+ * file cannot be opened or read).
  */
-int conf_load(const char *path, struct conf **out);
+enum conf_status conf_load(const char *path, struct conf **out);
 
 /*
  * conf_defaults - the configuration of an empty postern.conf: every

@@ -1,7 +1,7 @@
 /*
  * postern.c - the administrator's command: check the configuration,
- * inspect and manage the queue (queue_admin.h), report health
- * (queue_status.h), and probe smarthosts (probe.h).
+ * inspect and manage the queue (admin.h), report health
+ * (status.h), and probe smarthosts (probe.h).
  *
  * Usage: postern COMMAND [ARGS]. Each command is one small function;
  * main() only dispatches. Exit statuses follow sysexits(3): 64 for a usage
@@ -21,8 +21,8 @@
 #include "log.h"
 #include "paths.h"
 #include "strutil.h"
-#include "queue_admin.h"
-#include "queue_status.h"
+#include "admin.h"
+#include "status.h"
 #include "probe.h"
 
 struct postern_command {
@@ -60,6 +60,13 @@ postern_check_files(const struct conf *conf, const struct conf_files_user *user)
 	return errors;
 }
 
+/* postern_conf_exit - the exit status for what conf_load() found */
+static int
+postern_conf_exit(enum conf_status cs)
+{
+	return cs == CONF_UNREADABLE ? EX_NOINPUT : EX_CONFIG;
+}
+
 /*
  * postern_check_config - validate postern.conf (or -c FILE) and print the
  * effective configuration; -q prints only problems (for systemd's
@@ -72,7 +79,8 @@ postern_check_config(int argc, char **argv)
 	struct conf *conf;
 	struct conf_files_user user;
 	bool quiet = false, have_user;
-	int status, c, errors;
+	enum conf_status cs;
+	int c, errors;
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "c:q")) != -1) {
@@ -88,8 +96,8 @@ postern_check_config(int argc, char **argv)
 		fprintf(stderr, "usage: postern check-config [-q] [-c FILE]\n");
 		return EX_USAGE;
 	}
-	if ((status = conf_load(path, &conf)) != 0)
-		return status;
+	if ((cs = conf_load(path, &conf)) != CONF_OK)
+		return postern_conf_exit(cs);
 	if (!quiet)
 		conf_print(conf, stdout);
 	for (size_t i = 0; i < conf->nsmarthosts; i++)
@@ -205,7 +213,7 @@ postern_config_problem(char *buf, size_t size)
 	const char *problem = NULL;
 
 	log_set_muted(true);		/* check-config shows the errors */
-	if (conf_load(paths_config_file(), &conf) != 0) {
+	if (conf_load(paths_config_file(), &conf) != CONF_OK) {
 		(void)str_format(buf, size, "%s has errors (see postern "
 		    "check-config)", paths_config_file());
 		problem = buf;
@@ -240,6 +248,7 @@ postern_probe(int argc, char **argv)
 {
 	struct probe_options opt = { NULL, false, false, 0 };
 	struct conf *conf;
+	enum conf_status cs;
 	int status;
 
 	for (int i = 1; i < argc; i++) {
@@ -258,8 +267,8 @@ postern_probe(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if ((status = conf_load(paths_config_file(), &conf)) != 0)
-		return status;
+	if ((cs = conf_load(paths_config_file(), &conf)) != CONF_OK)
+		return postern_conf_exit(cs);
 	status = probe_run(conf, &opt, stdout);
 	conf_free(conf);
 	return status;

@@ -112,7 +112,7 @@ bounce_enqueue(struct worker *w, const struct aliases_result *to,
 	    (long)getuid(), msg->len, rec.nrcpts, qstate_kind_name(kind), orig_qid);
 	log_info("%s: %s notification: %s", orig_qid,
 	    kind == QSTATE_DOUBLE_BOUNCE ? "postmaster" : "sender", qid);
-	sched_put(w->sched, qid, 0, false);
+	schedule_put(w->sched, qid, 0, false);
 out:
 	qrecord_free(&rec);
 	strbuf_free(&file);

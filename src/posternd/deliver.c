@@ -323,17 +323,17 @@ deliver_one(struct deliver_thread_state *t, const char *qid)
 
 	rc = qentry_open(w->queue_fd, qid, QENTRY_TRY_LOCK, &e, &err);
 	if (rc == EWOULDBLOCK) {
-		sched_done(w->sched, qid, false, worker_now() + DELIVER_LOCKED_RETRY,
+		schedule_done(w->sched, qid, false, worker_now() + DELIVER_LOCKED_RETRY,
 		    false);
 		goto out;
 	}
 	if (rc == ENOENT) {
-		sched_done(w->sched, qid, true, 0, false);
+		schedule_done(w->sched, qid, true, 0, false);
 		goto out;
 	}
 	if (rc == EINVAL) {		/* the content is damaged */
 		deliver_quarantine(w, qid, strbuf_cstr(&err));
-		sched_done(w->sched, qid, true, 0, false);
+		schedule_done(w->sched, qid, true, 0, false);
 		goto out;
 	}
 	if (rc != 0) {	/* a local fault (permissions, I/O): fix and retry */
@@ -341,18 +341,18 @@ deliver_one(struct deliver_thread_state *t, const char *qid)
 		    "is tried again in %d seconds (queue files must belong to the "
 		    "owner of the queue directory)", qid, err.len ?
 		    strbuf_cstr(&err) : strerror(rc), DELIVER_READ_RETRY);
-		sched_done(w->sched, qid, false, worker_now() + DELIVER_READ_RETRY,
+		schedule_done(w->sched, qid, false, worker_now() + DELIVER_READ_RETRY,
 		    false);
 		goto out;
 	}
 	if (e.st.hold) {
-		sched_done(w->sched, qid, false, e.st.next_attempt, true);
+		schedule_done(w->sched, qid, false, e.st.next_attempt, true);
 		qentry_close(&e);
 		goto out;
 	}
 	if (qstate_pending(&e.st) == 0) {	/* a crash after the last save */
 		gone = deliver_settle(w, t->wc, &e, NULL, 0, NULL, &next);
-		sched_done(w->sched, qid, gone, next, false);
+		schedule_done(w->sched, qid, gone, next, false);
 		qentry_close(&e);
 		goto out;
 	}
@@ -361,20 +361,20 @@ again:
 		t->reused = false;
 		if (!relay_open(t->wc->conf, w->port_cache, &t->rs, &reason)) {
 			gone = deliver_defer_all(w, t->wc, &e, reason.data, &next);
-			sched_done(w->sched, qid, gone, next, false);
+			schedule_done(w->sched, qid, gone, next, false);
 			qentry_close(&e);
-			while (sched_take_due(w->sched, e.qid)) {
+			while (schedule_take_due(w->sched, e.qid)) {
 				struct qentry o;
 
 				if (qentry_open(w->queue_fd, e.qid, QENTRY_TRY_LOCK, &o,
 				    &err) != 0) {
-					sched_done(w->sched, e.qid, false,
+					schedule_done(w->sched, e.qid, false,
 					    worker_now() + DELIVER_LOCKED_RETRY, false);
 					continue;
 				}
 				gone = o.st.hold ? false :
 				    deliver_defer_all(w, t->wc, &o, reason.data, &next);
-				sched_done(w->sched, o.qid, gone,
+				schedule_done(w->sched, o.qid, gone,
 				    o.st.hold ? o.st.next_attempt : next, o.st.hold);
 				qentry_close(&o);
 			}
@@ -404,7 +404,7 @@ again:
 		goto again;
 	}
 	t->reused = true;
-	sched_done(w->sched, qid, gone, next, false);
+	schedule_done(w->sched, qid, gone, next, false);
 	qentry_close(&e);
 	if (!smtp_usable(t->rs.client))		/* RSET comes with the next message */
 		deliver_disconnect(t, false);
@@ -423,11 +423,11 @@ deliver_thread(void *arg)
 	t.w = arg;
 	for (;;) {
 		uint64_t idle = 0;
-		enum sched_result r;
+		enum schedule_result r;
 
 		if (t.connected)
 			idle = t.wc->conf->queue.idle_timeout_ms;
-		r = sched_take(t.w->sched, qid, idle ? idle : (t.connected ? 1 : 0));
+		r = schedule_take(t.w->sched, qid, idle ? idle : (t.connected ? 1 : 0));
 		if (r == SCHEDULE_STOP)
 			break;
 		if (r == SCHEDULE_IDLE) {

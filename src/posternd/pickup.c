@@ -89,7 +89,7 @@ pickup_commit(struct worker *w, struct pickup_batch *b)
 		if (unlinkat(w->incoming_fd, b->e[i].qid, 0) < 0)
 			log_syswarn("%s: cannot remove incoming copy", b->e[i].qid);
 		log_info("%s: %s", b->e[i].qid, b->e[i].info);
-		sched_put(w->sched, b->e[i].qid, 0, false);
+		schedule_put(w->sched, b->e[i].qid, 0, false);
 		free(b->e[i].info);
 	}
 	return n;

@@ -101,7 +101,7 @@ posternd_load_conf(unsigned generation)
 	struct strbuf problems = STRBUF_INIT;
 	struct wconf *wc = xcalloc(1, sizeof(*wc));
 
-	if (conf_load(paths_config_file(), &wc->conf) != 0 ||
+	if (conf_load(paths_config_file(), &wc->conf) != CONF_OK ||
 	    (generation > 1 && !posternd_check_tls_files(wc->conf))) {
 		conf_free(wc->conf);
 		free(wc);
@@ -275,7 +275,7 @@ posternd_fifo(struct worker *w, int fd)
 		queue_load(w);
 	if (flush) {
 		pickup_scan(w);
-		sched_flush(w->sched);
+		schedule_flush(w->sched);
 		log_info("flush requested: trying every queued message now");
 	}
 	if (list)
@@ -413,7 +413,7 @@ posternd_wait_threads(int sfd, bool once, struct worker *w)
 		    !stopping) {
 			stopping = true;
 			atomic_store(&w->stopping, true);
-			sched_stop(w->sched);
+			schedule_stop(w->sched);
 			clock_gettime(CLOCK_MONOTONIC, &start);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -511,14 +511,14 @@ main(int argc, char **argv)
 		    holder, spool);
 	}
 	sfd = posternd_signals();
-	w.sched = sched_new(w.once);
+	w.sched = schedule_new(w.once);
 	w.port_cache = port_cache_open(w.queue_fd);
 	queue_load(&w);
 	if (!w.once)
 		ifd = posternd_watch_incoming(&w);
 	pickup_scan(&w);
 	if (flush)
-		sched_flush(w.sched);
+		schedule_flush(w.sched);
 	nthreads = w.wconf->conf->queue.concurrency;
 	if (nthreads == 0)
 		nthreads = 1;
@@ -535,7 +535,7 @@ main(int argc, char **argv)
 	if (!w.once) {
 		posternd_loop(&w, sfd, ifd);
 		atomic_store(&w.stopping, true);
-		sched_stop(w.sched);
+		schedule_stop(w.sched);
 	}
 	clean = posternd_wait_threads(sfd, w.once, &w);
 	if (!clean) {
@@ -548,7 +548,7 @@ main(int argc, char **argv)
 	w.status.dirty = true;
 	worker_status_publish(&w);
 	log_info("stopped");
-	sched_free(w.sched);
+	schedule_free(w.sched);
 	port_cache_free(w.port_cache);
 	worker_conf_put(&w, w.wconf);
 	close(lock_fd);

@@ -52,7 +52,7 @@ queue_load(struct worker *w)
 		return 0;
 	}
 	rewinddir(dir);
-	sched_mark_all(w->sched);
+	schedule_mark_all(w->sched);
 	while ((de = readdir(dir)) != NULL) {
 		int64_t next;
 		bool hold;
@@ -64,10 +64,10 @@ queue_load(struct worker *w)
 		}
 		if (!qentry_read_state(w->queue_fd, de->d_name, &next, &hold))
 			next = 0, hold = false;	/* delivery will quarantine it */
-		sched_put(w->sched, de->d_name, next, hold);
+		schedule_put(w->sched, de->d_name, next, hold);
 		n++;
 	}
 	closedir(dir);
-	sched_sweep(w->sched);
+	schedule_sweep(w->sched);
 	return n;
 }

@@ -14,28 +14,28 @@
 #include "worker.h"
 #include "xalloc.h"
 
-#define SCHED_NOT_IN_HEAP SIZE_MAX
+#define SCHEDULE_NOT_IN_HEAP SIZE_MAX
 
-struct sched_entry {
+struct schedule_entry {
 	char qid[QID_LEN + 1];
 	int64_t next;
 	bool hold, busy, seen;
-	size_t heap_pos;		/* SCHED_NOT_IN_HEAP when busy or held */
-	struct sched_entry *hash_next;
+	size_t heap_pos;		/* SCHEDULE_NOT_IN_HEAP when busy or held */
+	struct schedule_entry *hash_next;
 };
 
-struct sched {
+struct schedule {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct sched_entry **heap;
+	struct schedule_entry **heap;
 	size_t heap_len, heap_cap;
-	struct sched_entry **buckets;
+	struct schedule_entry **buckets;
 	size_t nbuckets, count, busy;
 	bool once, stopping;
 };
 
 static size_t
-sched_hash(const char *qid, size_t nbuckets)
+schedule_hash(const char *qid, size_t nbuckets)
 {
 	size_t h = 5381;
 
@@ -44,28 +44,28 @@ sched_hash(const char *qid, size_t nbuckets)
 	return h & (nbuckets - 1);
 }
 
-static struct sched_entry *
-sched_find(struct sched *s, const char *qid)
+static struct schedule_entry *
+schedule_find(struct schedule *s, const char *qid)
 {
-	struct sched_entry *e = s->buckets[sched_hash(qid, s->nbuckets)];
+	struct schedule_entry *e = s->buckets[schedule_hash(qid, s->nbuckets)];
 
 	while (e && strcmp(e->qid, qid) != 0)
 		e = e->hash_next;
 	return e;
 }
 
-/* sched_rehash - double the bucket array when the load passes 1 */
+/* schedule_rehash - double the bucket array when the load passes 1 */
 static void
-sched_rehash(struct sched *s)
+schedule_rehash(struct schedule *s)
 {
 	size_t n = s->nbuckets * 2;
-	struct sched_entry **b = xcalloc(n, sizeof(*b));
+	struct schedule_entry **b = xcalloc(n, sizeof(*b));
 
 	for (size_t i = 0; i < s->nbuckets; i++) {
-		struct sched_entry *e = s->buckets[i], *next;
+		struct schedule_entry *e = s->buckets[i], *next;
 
 		for (; e; e = next) {
-			size_t h = sched_hash(e->qid, n);
+			size_t h = schedule_hash(e->qid, n);
 
 			next = e->hash_next;
 			e->hash_next = b[h];
@@ -78,18 +78,18 @@ sched_rehash(struct sched *s)
 }
 
 static void
-sched_unhash(struct sched *s, struct sched_entry *e)
+schedule_unhash(struct schedule *s, struct schedule_entry *e)
 {
-	struct sched_entry **pp = &s->buckets[sched_hash(e->qid, s->nbuckets)];
+	struct schedule_entry **pp = &s->buckets[schedule_hash(e->qid, s->nbuckets)];
 
 	while (*pp != e)
 		pp = &(*pp)->hash_next;
 	*pp = e->hash_next;
 }
 
-/* sched_before - heap order: earlier time first, then older queue ID */
+/* schedule_before - heap order: earlier time first, then older queue ID */
 static bool
-sched_before(const struct sched_entry *a, const struct sched_entry *b)
+schedule_before(const struct schedule_entry *a, const struct schedule_entry *b)
 {
 	if (a->next != b->next)
 		return a->next < b->next;
@@ -97,100 +97,100 @@ sched_before(const struct sched_entry *a, const struct sched_entry *b)
 }
 
 static void
-sched_heap_set(struct sched *s, size_t i, struct sched_entry *e)
+schedule_heap_set(struct schedule *s, size_t i, struct schedule_entry *e)
 {
 	s->heap[i] = e;
 	e->heap_pos = i;
 }
 
 static void
-sched_sift_up(struct sched *s, size_t i)
+schedule_sift_up(struct schedule *s, size_t i)
 {
-	struct sched_entry *e = s->heap[i];
+	struct schedule_entry *e = s->heap[i];
 
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
 
-		if (!sched_before(e, s->heap[parent]))
+		if (!schedule_before(e, s->heap[parent]))
 			break;
-		sched_heap_set(s, i, s->heap[parent]);
+		schedule_heap_set(s, i, s->heap[parent]);
 		i = parent;
 	}
-	sched_heap_set(s, i, e);
+	schedule_heap_set(s, i, e);
 }
 
 static void
-sched_sift_down(struct sched *s, size_t i)
+schedule_sift_down(struct schedule *s, size_t i)
 {
-	struct sched_entry *e = s->heap[i];
+	struct schedule_entry *e = s->heap[i];
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= s->heap_len)
 			break;
-		if (c + 1 < s->heap_len && sched_before(s->heap[c + 1], s->heap[c]))
+		if (c + 1 < s->heap_len && schedule_before(s->heap[c + 1], s->heap[c]))
 			c++;
-		if (!sched_before(s->heap[c], e))
+		if (!schedule_before(s->heap[c], e))
 			break;
-		sched_heap_set(s, i, s->heap[c]);
+		schedule_heap_set(s, i, s->heap[c]);
 		i = c;
 	}
-	sched_heap_set(s, i, e);
+	schedule_heap_set(s, i, e);
 }
 
 static void
-sched_heap_push(struct sched *s, struct sched_entry *e)
+schedule_heap_push(struct schedule *s, struct schedule_entry *e)
 {
 	if (s->heap_len == s->heap_cap) {
 		s->heap_cap = s->heap_cap ? s->heap_cap * 2 : 64;
 		s->heap = xreallocarray(s->heap, s->heap_cap, sizeof(*s->heap));
 	}
-	sched_heap_set(s, s->heap_len++, e);
-	sched_sift_up(s, e->heap_pos);
+	schedule_heap_set(s, s->heap_len++, e);
+	schedule_sift_up(s, e->heap_pos);
 }
 
 static void
-sched_heap_remove(struct sched *s, struct sched_entry *e)
+schedule_heap_remove(struct schedule *s, struct schedule_entry *e)
 {
 	size_t i = e->heap_pos;
-	struct sched_entry *last;
+	struct schedule_entry *last;
 
-	if (i == SCHED_NOT_IN_HEAP)
+	if (i == SCHEDULE_NOT_IN_HEAP)
 		return;
-	e->heap_pos = SCHED_NOT_IN_HEAP;
+	e->heap_pos = SCHEDULE_NOT_IN_HEAP;
 	last = s->heap[--s->heap_len];
 	if (last == e)
 		return;
-	sched_heap_set(s, i, last);
-	sched_sift_up(s, i);
-	sched_sift_down(s, last->heap_pos);
+	schedule_heap_set(s, i, last);
+	schedule_sift_up(s, i);
+	schedule_sift_down(s, last->heap_pos);
 }
 
-/* sched_place - put an idle entry in the heap unless it is held */
+/* schedule_place - put an idle entry in the heap unless it is held */
 static void
-sched_place(struct sched *s, struct sched_entry *e)
+schedule_place(struct schedule *s, struct schedule_entry *e)
 {
-	sched_heap_remove(s, e);
+	schedule_heap_remove(s, e);
 	if (!e->hold && !e->busy) {
-		sched_heap_push(s, e);
+		schedule_heap_push(s, e);
 		pthread_cond_signal(&s->wake);
 	}
 }
 
 static void
-sched_drop(struct sched *s, struct sched_entry *e)
+schedule_drop(struct schedule *s, struct schedule_entry *e)
 {
-	sched_heap_remove(s, e);
-	sched_unhash(s, e);
+	schedule_heap_remove(s, e);
+	schedule_unhash(s, e);
 	s->count--;
 	free(e);
 }
 
-struct sched *
-sched_new(bool once)
+struct schedule *
+schedule_new(bool once)
 {
-	struct sched *s = xcalloc(1, sizeof(*s));
+	struct schedule *s = xcalloc(1, sizeof(*s));
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
@@ -201,12 +201,12 @@ sched_new(bool once)
 }
 
 void
-sched_free(struct sched *s)
+schedule_free(struct schedule *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nbuckets; i++) {
-		struct sched_entry *e = s->buckets[i], *next;
+		struct schedule_entry *e = s->buckets[i], *next;
 
 		for (; e; e = next) {
 			next = e->hash_next;
@@ -221,50 +221,50 @@ sched_free(struct sched *s)
 }
 
 void
-sched_put(struct sched *s, const char *qid, int64_t next, bool hold)
+schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold)
 {
-	struct sched_entry *e;
+	struct schedule_entry *e;
 
 	pthread_mutex_lock(&s->lock);
-	e = sched_find(s, qid);
+	e = schedule_find(s, qid);
 	if (!e) {
 		if (s->count >= s->nbuckets)
-			sched_rehash(s);
+			schedule_rehash(s);
 		e = xcalloc(1, sizeof(*e));
 		memcpy(e->qid, qid, QID_LEN);
-		e->heap_pos = SCHED_NOT_IN_HEAP;
-		e->hash_next = s->buckets[sched_hash(qid, s->nbuckets)];
-		s->buckets[sched_hash(qid, s->nbuckets)] = e;
+		e->heap_pos = SCHEDULE_NOT_IN_HEAP;
+		e->hash_next = s->buckets[schedule_hash(qid, s->nbuckets)];
+		s->buckets[schedule_hash(qid, s->nbuckets)] = e;
 		s->count++;
 	}
 	e->seen = true;
 	if (!e->busy) {
 		e->next = next;
 		e->hold = hold;
-		sched_place(s, e);
+		schedule_place(s, e);
 	}
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* sched_pop_due - take the heap top if it is due; lock held */
+/* schedule_pop_due - take the heap top if it is due; lock held */
 static bool
-sched_pop_due(struct sched *s, char *qid)
+schedule_pop_due(struct schedule *s, char *qid)
 {
-	struct sched_entry *e;
+	struct schedule_entry *e;
 
 	if (s->heap_len == 0 || s->heap[0]->next > worker_now())
 		return false;
 	e = s->heap[0];
-	sched_heap_remove(s, e);
+	schedule_heap_remove(s, e);
 	e->busy = true;
 	s->busy++;
 	memcpy(qid, e->qid, QID_LEN + 1);
 	return true;
 }
 
-/* sched_reached - whether the realtime clock has passed t */
+/* schedule_reached - whether the realtime clock has passed t */
 static bool
-sched_reached(const struct timespec *t)
+schedule_reached(const struct timespec *t)
 {
 	struct timespec now;
 
@@ -273,11 +273,11 @@ sched_reached(const struct timespec *t)
 	    (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
-enum sched_result
-sched_take(struct sched *s, char qid[QID_LEN + 1], uint64_t idle_ms)
+enum schedule_result
+schedule_take(struct schedule *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 {
 	struct timespec idle_end, until;
-	enum sched_result r;
+	enum schedule_result r;
 
 	clock_gettime(CLOCK_REALTIME, &idle_end);
 	idle_end.tv_sec += (time_t)(idle_ms / 1000);
@@ -294,7 +294,7 @@ sched_take(struct sched *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 			r = SCHEDULE_STOP;
 			break;
 		}
-		if (sched_pop_due(s, qid)) {
+		if (schedule_pop_due(s, qid)) {
 			r = SCHEDULE_GOT;
 			break;
 		}
@@ -303,7 +303,7 @@ sched_take(struct sched *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 			pthread_cond_broadcast(&s->wake);
 			break;
 		}
-		if (idle_ms && sched_reached(&idle_end)) {
+		if (idle_ms && schedule_reached(&idle_end)) {
 			r = SCHEDULE_IDLE;
 			break;
 		}
@@ -324,32 +324,32 @@ sched_take(struct sched *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 }
 
 bool
-sched_take_due(struct sched *s, char qid[QID_LEN + 1])
+schedule_take_due(struct schedule *s, char qid[QID_LEN + 1])
 {
 	bool got;
 
 	pthread_mutex_lock(&s->lock);
-	got = !s->stopping && sched_pop_due(s, qid);
+	got = !s->stopping && schedule_pop_due(s, qid);
 	pthread_mutex_unlock(&s->lock);
 	return got;
 }
 
 void
-sched_done(struct sched *s, const char *qid, bool gone, int64_t next, bool hold)
+schedule_done(struct schedule *s, const char *qid, bool gone, int64_t next, bool hold)
 {
-	struct sched_entry *e;
+	struct schedule_entry *e;
 
 	pthread_mutex_lock(&s->lock);
-	e = sched_find(s, qid);
+	e = schedule_find(s, qid);
 	if (e && e->busy) {
 		e->busy = false;
 		s->busy--;
 		if (gone) {
-			sched_drop(s, e);
+			schedule_drop(s, e);
 		} else {
 			e->next = next;
 			e->hold = hold;
-			sched_place(s, e);
+			schedule_place(s, e);
 		}
 	}
 	pthread_cond_broadcast(&s->wake);
@@ -357,7 +357,7 @@ sched_done(struct sched *s, const char *qid, bool gone, int64_t next, bool hold)
 }
 
 void
-sched_flush(struct sched *s)
+schedule_flush(struct schedule *s)
 {
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->heap_len; i++)
@@ -365,39 +365,39 @@ sched_flush(struct sched *s)
 	/* every key dropped to the same value: ordering by queue ID remains */
 	for (size_t i = s->heap_len / 2 + 1; i-- > 0;)
 		if (i < s->heap_len)
-			sched_sift_down(s, i);
+			schedule_sift_down(s, i);
 	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 }
 
 void
-sched_mark_all(struct sched *s)
+schedule_mark_all(struct schedule *s)
 {
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->nbuckets; i++)
-		for (struct sched_entry *e = s->buckets[i]; e; e = e->hash_next)
+		for (struct schedule_entry *e = s->buckets[i]; e; e = e->hash_next)
 			e->seen = e->busy;
 	pthread_mutex_unlock(&s->lock);
 }
 
 void
-sched_sweep(struct sched *s)
+schedule_sweep(struct schedule *s)
 {
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->nbuckets; i++) {
-		struct sched_entry *e = s->buckets[i], *next;
+		struct schedule_entry *e = s->buckets[i], *next;
 
 		for (; e; e = next) {
 			next = e->hash_next;
 			if (!e->seen && !e->busy)
-				sched_drop(s, e);
+				schedule_drop(s, e);
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
 }
 
 void
-sched_stop(struct sched *s)
+schedule_stop(struct schedule *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
@@ -406,7 +406,7 @@ sched_stop(struct sched *s)
 }
 
 void
-sched_counts(struct sched *s, size_t *total, size_t *busy)
+schedule_counts(struct schedule *s, size_t *total, size_t *busy)
 {
 	pthread_mutex_lock(&s->lock);
 	*total = s->count;

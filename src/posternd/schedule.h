@@ -17,56 +17,56 @@
 
 #include "spool.h"
 
-struct sched;
+struct schedule;
 
-enum sched_result {
-	SCHEDULE_GOT,		/* qid filled: deliver it, then sched_done() */
+enum schedule_result {
+	SCHEDULE_GOT,		/* qid filled: deliver it, then schedule_done() */
 	SCHEDULE_IDLE,		/* nothing due within the idle time */
 	SCHEDULE_STOP,		/* stopping, or --once and nothing left to do */
 };
 
-struct sched *sched_new(bool once);
-void sched_free(struct sched *s);
+struct schedule *schedule_new(bool once);
+void schedule_free(struct schedule *s);
 
 /*
- * sched_put - add qid, or update its time and hold flag when it is known
+ * schedule_put - add qid, or update its time and hold flag when it is known
  * and not busy. Wakes a waiting thread when the entry is due.
  */
-void sched_put(struct sched *s, const char *qid, int64_t next, bool hold);
+void schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold);
 
 /*
- * sched_take - wait for a due entry, at most idle_ms (0 = no limit), and
+ * schedule_take - wait for a due entry, at most idle_ms (0 = no limit), and
  * mark it busy. In --once mode returns SCHEDULE_STOP as soon as nothing is
  * due and no thread is busy.
  */
-enum sched_result sched_take(struct sched *s, char qid[QID_LEN + 1],
+enum schedule_result schedule_take(struct schedule *s, char qid[QID_LEN + 1],
     uint64_t idle_ms);
 
-/* sched_take_due - like sched_take but never waits; false if none due */
-bool sched_take_due(struct sched *s, char qid[QID_LEN + 1]);
+/* schedule_take_due - like schedule_take but never waits; false if none due */
+bool schedule_take_due(struct schedule *s, char qid[QID_LEN + 1]);
 
 /*
- * sched_done - the delivering thread is finished with qid: drop it when
+ * schedule_done - the delivering thread is finished with qid: drop it when
  * gone is set (delivered, bounced or deleted), else schedule it at next.
  */
-void sched_done(struct sched *s, const char *qid, bool gone, int64_t next,
+void schedule_done(struct schedule *s, const char *qid, bool gone, int64_t next,
     bool hold);
 
-/* sched_flush - make every entry that is not held due now */
-void sched_flush(struct sched *s);
+/* schedule_flush - make every entry that is not held due now */
+void schedule_flush(struct schedule *s);
 
 /*
- * Rescan support: sched_mark_all() clears every entry's "seen" flag,
- * sched_put() sets it, and sched_sweep() drops idle entries not seen
+ * Rescan support: schedule_mark_all() clears every entry's "seen" flag,
+ * schedule_put() sets it, and schedule_sweep() drops idle entries not seen
  * since (their files were removed by the administrator).
  */
-void sched_mark_all(struct sched *s);
-void sched_sweep(struct sched *s);
+void schedule_mark_all(struct schedule *s);
+void schedule_sweep(struct schedule *s);
 
-/* sched_stop - make every sched_take() return SCHEDULE_STOP */
-void sched_stop(struct sched *s);
+/* schedule_stop - make every schedule_take() return SCHEDULE_STOP */
+void schedule_stop(struct schedule *s);
 
-/* sched_counts - entries known, and how many are busy */
-void sched_counts(struct sched *s, size_t *total, size_t *busy);
+/* schedule_counts - entries known, and how many are busy */
+void schedule_counts(struct schedule *s, size_t *total, size_t *busy);
 
 #endif

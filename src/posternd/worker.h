@@ -30,7 +30,7 @@ struct wconf {
 	unsigned refs;			/* guarded by worker.conf_lock */
 };
 
-struct sched;
+struct schedule;
 
 /*
  * What "postern status" reports about the worker, published as
@@ -51,7 +51,7 @@ struct worker {
 	int spool_fd, incoming_fd, queue_fd, quarantine_fd, public_fd;
 	pthread_mutex_t conf_lock;
 	struct wconf *wconf;		/* current; guarded by conf_lock */
-	struct sched *sched;
+	struct schedule *sched;
 	struct port_cache *port_cache;	/* winning port per smarthost */
 	bool once;			/* --once: one pass, then exit */
 	atomic_bool stopping;		/* SIGTERM: take no new work */

@@ -31,7 +31,7 @@
 #include "log.h"
 #include "msgin.h"
 #include "paths.h"
-#include "queue_admin.h"
+#include "admin.h"
 #include "qrecord.h"
 #include "stdfds.h"
 #include "strutil.h"
@@ -132,6 +132,7 @@ main(int argc, char **argv)
 	struct strbuf problems = STRBUF_INIT;
 	struct compose_identity who;
 	char login[256], name[256];
+	enum conf_status cs;
 	int status;
 
 	if (!stdfds_ensure())	/* mailutils starts it with fds 1 and 2 closed */
@@ -155,9 +156,9 @@ main(int argc, char **argv)
 		printf("sendmail (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EX_OK;
 	}
-	if ((status = conf_load(paths_config_file(), &conf)) != 0) {
-		if (cl.mode == CMDLINE_ALIASES)
-			return status;
+	if ((cs = conf_load(paths_config_file(), &conf)) != CONF_OK) {
+		if (cl.mode == CMDLINE_ALIASES)	/* newaliases checks the file */
+			return cs == CONF_UNREADABLE ? EX_NOINPUT : EX_CONFIG;
 		log_warn("%s cannot be used (see above); using the built-in "
 		    "defaults, so mail is still queued; it is delivered once "
 		    "the configuration is fixed (postern check-config)",

@@ -17,6 +17,12 @@ xalloc_fail(size_t n, size_t size)
 	log_fatal(EX_OSERR, "out of memory allocating %zu x %zu bytes", n, size);
 }
 
+_Noreturn void
+xalloc_die(const char *what)
+{
+	log_fatal(EX_OSERR, "out of memory %s", what);
+}
+
 void *
 xmalloc(size_t size)
 {

@@ -3,8 +3,12 @@
 #   util      includes only util;
 #   mail      includes util and mail, never the wire;
 #   smtp      includes util, mail and smtp;
-#   a program includes the layers and its own folder, never another
-#             program's;
+#   admin     (the queue commands sendmail and postern share) includes
+#             util and mail;
+#   a program includes the layers, admin and its own folder, never
+#             another program's;
+#   sysexits  only in the programs and admin, and in util's fatal exits
+#             (log.c, xalloc.c, strbuf.c: out of memory, overflow);
 #   the set-gid writer links no OpenSSL, no libconfuse and no allocator
 #   (nm on the built binary: no SSL_, cfg_, malloc, strbuf_ or xmalloc).
 # Each rule breaks with the file and the line that broke it.
@@ -46,10 +50,17 @@ check_folder() {
 check_folder util util
 check_folder mail util mail
 check_folder smtp util mail smtp
+check_folder admin util mail admin
 for prog in sendmail posternd postern postern-drop; do
-	check_folder "$prog" util mail smtp "$prog"
+	check_folder "$prog" util mail smtp admin "$prog"
 done
 [ -d "$src/lib" ] && broke "src/lib/ is back: shared code goes into util, mail or smtp"
+
+# sysexits below the programs
+while IFS=: read -r file line _; do
+	case ${file##*/} in log.c|xalloc.c|strbuf.c) continue ;; esac
+	broke "${file#"$src"/}:$line: a sysexits code below the programs (return a result, let the program map it)"
+done < <(grep -n 'EX_[A-Z]\|<sysexits.h>' "$src"/util/*.c "$src"/mail/*.[ch] "$src"/smtp/*.[ch] 2>/dev/null)
 
 # What the set-gid writer links.
 drop=${POSTERN_BIN:-}/postern-drop
@@ -65,4 +76,4 @@ else
 fi
 
 [ "$failures" = 0 ] || fail "$failures layer rule(s) broken"
-echo "layers: util < mail < smtp < programs; the writer links libc and util only"
+echo "layers: util < mail < smtp < programs (and admin); sysexits only in programs; the writer links libc and util only"

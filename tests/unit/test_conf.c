@@ -145,7 +145,7 @@ load_ok(const char *text)
 }
 
 /*
- * expect_error - text must fail with EX_CONFIG and a message on the line
+ * expect_error - text must fail with CONF_INVALID and a message on the line
  * given (0: without a line) that contains fragment.
  */
 static void
@@ -155,7 +155,7 @@ expect_error(const char *text, int line, const char *fragment)
 	char where[64];
 	const char *at;
 
-	ck_assert_msg(r.status == EX_CONFIG, "status %d for:\n%s", r.status,
+	ck_assert_msg(r.status == CONF_INVALID, "status %d for:\n%s", r.status,
 	    text);
 	ck_assert_ptr_null(r.conf);
 	if (line > 0)
@@ -570,7 +570,7 @@ START_TEST(every_bad_value_reported)
 	struct loaded r = load_text("queue {\n  lifetime = forever\n"
 	    "  min_backoff = soon\n}\n" SMARTHOST);
 
-	ck_assert_int_eq(r.status, EX_CONFIG);
+	ck_assert_int_eq(r.status, CONF_INVALID);
 	ck_assert_ptr_nonnull(strstr(r.err, "postern.conf:2: lifetime"));
 	ck_assert_ptr_nonnull(strstr(r.err, "postern.conf:3: min_backoff"));
 	loaded_free(&r);
@@ -581,13 +581,13 @@ START_TEST(missing_file)
 {
 	struct loaded r = load_path("/nonexistent/dir/postern.conf");
 
-	ck_assert_int_eq(r.status, EX_NOINPUT);
+	ck_assert_int_eq(r.status, CONF_UNREADABLE);
 	ck_assert_ptr_null(r.conf);
 	ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/dir/postern.conf"));
 	ck_assert_ptr_nonnull(strstr(r.err, strerror(ENOENT)));
 	loaded_free(&r);
 	r = load_path(tmpdir());
-	ck_assert_int_eq(r.status, EX_NOINPUT);
+	ck_assert_int_eq(r.status, CONF_UNREADABLE);
 	ck_assert_ptr_nonnull(strstr(r.err, "directory"));
 	loaded_free(&r);
 }

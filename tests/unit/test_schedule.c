@@ -22,56 +22,56 @@ worker_now(void)
 static void
 qid(char *buf, unsigned n)
 {
-	snprintf(buf, SPOOL_QID_LEN + 1, "%017X", n);
+	snprintf(buf, QID_LEN + 1, "%017X", n);
 }
 
 START_TEST(due_order_and_busy)
 {
-	struct sched *s = sched_new(true);
+	struct schedule *s = schedule_new(true);
 	char a[18], b[18], c[18], got[18];
 	size_t total, busy;
 
 	qid(a, 3); qid(b, 1); qid(c, 2);
-	sched_put(s, a, 10, false);
-	sched_put(s, b, 500, false);
-	sched_put(s, c, 10, false);
-	sched_put(s, "00000000000000009", 2000, false);	/* not due */
-	ck_assert(sched_take_due(s, got));
+	schedule_put(s, a, 10, false);
+	schedule_put(s, b, 500, false);
+	schedule_put(s, c, 10, false);
+	schedule_put(s, "00000000000000009", 2000, false);	/* not due */
+	ck_assert(schedule_take_due(s, got));
 	ck_assert_str_eq(got, c);		/* same time: older ID first */
-	ck_assert(sched_take_due(s, got));
+	ck_assert(schedule_take_due(s, got));
 	ck_assert_str_eq(got, a);
-	sched_put(s, a, 0, false);		/* busy: not changed */
-	ck_assert(sched_take_due(s, got));
+	schedule_put(s, a, 0, false);		/* busy: not changed */
+	ck_assert(schedule_take_due(s, got));
 	ck_assert_str_eq(got, b);
-	ck_assert(!sched_take_due(s, got));
-	sched_counts(s, &total, &busy);
+	ck_assert(!schedule_take_due(s, got));
+	schedule_counts(s, &total, &busy);
 	ck_assert_uint_eq(total, 4);
 	ck_assert_uint_eq(busy, 3);
-	sched_done(s, a, true, 0, false);	/* delivered */
-	sched_done(s, b, false, 5000, false);	/* deferred */
-	sched_done(s, c, false, 0, true);	/* held */
-	ck_assert(!sched_take_due(s, got));
-	sched_counts(s, &total, &busy);
+	schedule_done(s, a, true, 0, false);	/* delivered */
+	schedule_done(s, b, false, 5000, false);	/* deferred */
+	schedule_done(s, c, false, 0, true);	/* held */
+	ck_assert(!schedule_take_due(s, got));
+	schedule_counts(s, &total, &busy);
 	ck_assert_uint_eq(total, 3);
 	ck_assert_uint_eq(busy, 0);
 	/* flush makes everything but the held entry due, oldest first */
-	sched_flush(s);
-	ck_assert(sched_take_due(s, got));
+	schedule_flush(s);
+	ck_assert(schedule_take_due(s, got));
 	ck_assert_str_eq(got, b);
-	ck_assert(sched_take_due(s, got));
+	ck_assert(schedule_take_due(s, got));
 	ck_assert_str_eq(got, "00000000000000009");
-	ck_assert(!sched_take_due(s, got));
-	sched_done(s, b, true, 0, false);
-	sched_done(s, "00000000000000009", true, 0, false);
+	ck_assert(!schedule_take_due(s, got));
+	schedule_done(s, b, true, 0, false);
+	schedule_done(s, "00000000000000009", true, 0, false);
 	/* --once: nothing due and nobody busy means stop */
-	ck_assert_int_eq(sched_take(s, got, 0), SCHEDULE_STOP);
-	sched_free(s);
+	ck_assert_int_eq(schedule_take(s, got, 0), SCHEDULE_STOP);
+	schedule_free(s);
 }
 END_TEST
 
 START_TEST(rescan_sweep)
 {
-	struct sched *s = sched_new(true);
+	struct schedule *s = schedule_new(true);
 	char got[18];
 	size_t total, busy;
 
@@ -79,24 +79,24 @@ START_TEST(rescan_sweep)
 		char q[18];
 
 		qid(q, i);
-		sched_put(s, q, (int64_t)(i % 7) * 100, false);
+		schedule_put(s, q, (int64_t)(i % 7) * 100, false);
 	}
-	ck_assert(sched_take_due(s, got));	/* busy survives the sweep */
-	sched_mark_all(s);
-	sched_put(s, "00000000000000032", 0, false);
-	sched_sweep(s);
-	sched_counts(s, &total, &busy);
+	ck_assert(schedule_take_due(s, got));	/* busy survives the sweep */
+	schedule_mark_all(s);
+	schedule_put(s, "00000000000000032", 0, false);
+	schedule_sweep(s);
+	schedule_counts(s, &total, &busy);
 	ck_assert_uint_eq(total, 2);
 	ck_assert_uint_eq(busy, 1);
-	sched_stop(s);
-	ck_assert_int_eq(sched_take(s, got, 0), SCHEDULE_STOP);
-	sched_free(s);
+	schedule_stop(s);
+	ck_assert_int_eq(schedule_take(s, got, 0), SCHEDULE_STOP);
+	schedule_free(s);
 }
 END_TEST
 
 START_TEST(many_entries_come_out_in_order)
 {
-	struct sched *s = sched_new(true);
+	struct schedule *s = schedule_new(true);
 	char got[18], prev[18] = "";
 	int64_t prev_t = -1;
 
@@ -104,13 +104,13 @@ START_TEST(many_entries_come_out_in_order)
 		char q[18];
 
 		qid(q, (i * 7919) % 5000);
-		sched_put(s, q, (int64_t)((i * 31) % 900), false);
+		schedule_put(s, q, (int64_t)((i * 31) % 900), false);
 	}
 	for (unsigned i = 0; i < 5000; i++) {
 		int64_t t;
 		unsigned n;
 
-		ck_assert(sched_take_due(s, got));
+		ck_assert(schedule_take_due(s, got));
 		sscanf(got, "%X", &n);
 		/* recompute the time this ID was given */
 		for (unsigned j = 0;; j++)
@@ -122,8 +122,8 @@ START_TEST(many_entries_come_out_in_order)
 		prev_t = t;
 		memcpy(prev, got, sizeof(prev));
 	}
-	ck_assert(!sched_take_due(s, got));
-	sched_free(s);
+	ck_assert(!schedule_take_due(s, got));
+	schedule_free(s);
 }
 END_TEST
 

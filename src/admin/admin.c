@@ -1,6 +1,6 @@
 /*
- * queue_admin.c - list, flush, show and change queue entries. See
- * queue_admin.h for the privilege model.
+ * admin.c - list, flush, show and change queue entries. See
+ * admin.h for the privilege model.
  */
 #include "config.h"
 
@@ -22,7 +22,7 @@
 #include "log.h"
 #include "paths.h"
 #include "qentry.h"
-#include "queue_admin.h"
+#include "admin.h"
 #include "spool.h"
 #include "spool_owner.h"
 #include "strutil.h"

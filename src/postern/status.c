@@ -1,5 +1,5 @@
 /*
- * queue_status.c - gather and print "postern status". See queue_status.h.
+ * status.c - gather and print "postern status". See status.h.
  */
 #include "config.h"
 
@@ -16,7 +16,7 @@
 
 #include "paths.h"
 #include "qentry.h"
-#include "queue_status.h"
+#include "status.h"
 #include "spool.h"
 #include "strutil.h"
 

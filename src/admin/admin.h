@@ -1,5 +1,5 @@
 /*
- * queue_admin.h - the queue operations of mailq, sendmail -bp/-q and the
+ * admin.h - the queue operations of mailq, sendmail -bp/-q and the
  * postern admin command, shared so that they behave the same.
  *
  * Privileges: the queue directory is readable only by root and the
@@ -10,8 +10,8 @@
  * and the worker is told to rescan. Every function prints its own
  * messages and returns a sysexits status.
  */
-#ifndef POSTERN_QUEUE_ADMIN_H
-#define POSTERN_QUEUE_ADMIN_H
+#ifndef POSTERN_ADMIN_H
+#define POSTERN_ADMIN_H
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /*
- * queue_status.h - "postern status": is the worker running, what is in the
+ * status.h - "postern status": is the worker running, what is in the
  * queue, and what happened last, for people and for monitoring.
  *
  * Sources: the worker's lock (is it running), public/status (written by
@@ -14,8 +14,8 @@
  * exits 0 whenever it could report, health being the postern_healthy
  * metric.
  */
-#ifndef POSTERN_QUEUE_STATUS_H
-#define POSTERN_QUEUE_STATUS_H
+#ifndef POSTERN_STATUS_H
+#define POSTERN_STATUS_H
 
 #include <stdbool.h>
 #include <stdio.h>
