@@ -466,7 +466,7 @@ admin_requeue_one(int qfd, int zfd, int ifd, const char *name)
 		    "not in quarantine" : strerror(errno));
 		return errno == ENOENT ? EX_NOINPUT : EX_IOERR;
 	}
-	str_format(state, sizeof(state), "%s%s", name, SPOOL_STATE_SUFFIX);
+	STR_MUST_FIT(str_format(state, sizeof(state), "%s%s", name, SPOOL_STATE_SUFFIX));
 	to_queue = sb.st_uid == geteuid() ||
 	    faccessat(zfd, state, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!to_queue && ifd < 0) {
@@ -546,7 +546,7 @@ admin_wait_result(const char *qid, unsigned timeout_ms, FILE *out)
 	int dfd = admin_open(SPOOL_PUBLIC);
 	unsigned waited = 0;
 
-	str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, qid);
+	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, qid));
 	if (dfd < 0 || !admin_poke(SPOOL_REQ_PING)) {
 		fprintf(out, "sendmail: %s: queued; posternd is not running, so "
 		    "delivery starts when it does\n", qid);

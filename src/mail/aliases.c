@@ -75,7 +75,7 @@ aliases_file_entry(struct aliases *out, const char *path, int lineno,
 	const char *colon = strchr(text, ':');
 	char *name;
 
-	str_format(where, sizeof(where), "%s:%d", path, lineno);
+	STR_TRUNCATION_OK(str_format(where, sizeof(where), "%s:%d", path, lineno));
 	if (colon == NULL || colon == text) {
 		strbuf_printf(problems, "%s: missing \"name:\"\n", where);
 		++*nproblems;

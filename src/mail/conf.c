@@ -414,15 +414,15 @@ conf_parse_port(const char *text, struct conf_port *port, bool *is_auto,
 	if (*is_auto)
 		return true;
 	if (!isdigit((unsigned char)*p)) {
-		str_format(why, size, "\"%s\" is not auto, PORT or "
-		    "PORT/starttls, PORT/tls, PORT/plain", text);
+		STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not auto, PORT or "
+		    "PORT/starttls, PORT/tls, PORT/plain", text));
 		return false;
 	}
 	for (; isdigit((unsigned char)*p) && n <= 65535; p++)
 		n = n * 10 + (unsigned long)(*p - '0');
 	if (n == 0 || n > 65535) {
-		str_format(why, size, "port in \"%s\" is not between 1 and "
-		    "65535", text);
+		STR_TRUNCATION_OK(str_format(why, size, "port in \"%s\" is not between 1 and "
+		    "65535", text));
 		return false;
 	}
 	port->port = (unsigned)n;
@@ -436,8 +436,8 @@ conf_parse_port(const char *text, struct conf_port *port, bool *is_auto,
 	else if (str_equal_nocase(p, "/plain"))
 		port->security = CONF_SEC_PLAIN;
 	else {
-		str_format(why, size, "\"%s\": the part after the port must "
-		    "be /starttls, /tls or /plain", text);
+		STR_TRUNCATION_OK(str_format(why, size, "\"%s\": the part after the port must "
+		    "be /starttls, /tls or /plain", text));
 		return false;
 	}
 	return true;
@@ -489,8 +489,8 @@ conf_check_dns_name(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (conf_is_dns_name(v))
 		return true;
-	str_format(why, size, "\"%s\" is not a valid domain name (letters, "
-	    "digits and hyphens in labels separated by dots)", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a valid domain name (letters, "
+	    "digits and hyphens in labels separated by dots)", v));
 	return false;
 }
 
@@ -501,7 +501,7 @@ conf_check_path(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (v[0] == '/')
 		return true;
-	str_format(why, size, "\"%s\" is not an absolute path", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not an absolute path", v));
 	return false;
 }
 
@@ -514,7 +514,7 @@ conf_check_command(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 		v++;
 	if (*v != '\0')
 		return true;
-	str_format(why, size, "the command is empty");
+	STR_TRUNCATION_OK(str_format(why, size, "the command is empty"));
 	return false;
 }
 
@@ -523,7 +523,7 @@ conf_check_text(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
 	if (cfg_opt_getnstr(opt, i)[0] != '\0')
 		return true;
-	str_format(why, size, "the value is empty");
+	STR_TRUNCATION_OK(str_format(why, size, "the value is empty"));
 	return false;
 }
 
@@ -536,8 +536,8 @@ conf_check_address(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	if (v[0] != '\0' && !conf_has_space(v) && strpbrk(v, "<>,\"") == NULL &&
 	    v[0] != '@' && v[strlen(v) - 1] != '@')
 		return true;
-	str_format(why, size, "\"%s\" is not a mail address (user@domain) "
-	    "or a local name", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a mail address (user@domain) "
+	    "or a local name", v));
 	return false;
 }
 
@@ -548,7 +548,7 @@ conf_check_local_name(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (v[0] != '\0' && !conf_has_space(v) && strpbrk(v, "@<>,\"") == NULL)
 		return true;
-	str_format(why, size, "\"%s\" is not a local user name", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a local user name", v));
 	return false;
 }
 
@@ -559,9 +559,9 @@ conf_check_alias_target(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	const char *v = cfg_opt_getnstr(opt, i);
 
 	if (v[0] == '|' || v[0] == '/' || str_has_prefix(v, ":include:")) {
-		str_format(why, size, "\"%s\": postern delivers nothing "
+		STR_TRUNCATION_OK(str_format(why, size, "\"%s\": postern delivers nothing "
 		    "locally; an alias target must be a mail address or a "
-		    "local name", v);
+		    "local name", v));
 		return false;
 	}
 	return conf_check_address(opt, i, why, size);
@@ -575,8 +575,8 @@ conf_check_duration(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (units_parse_duration_ms(v, &ms))
 		return true;
-	str_format(why, size, "\"%s\" is not a duration (examples: 250ms, "
-	    "30s, 5m, 1h30m, 5d)", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a duration (examples: 250ms, "
+	    "30s, 5m, 1h30m, 5d)", v));
 	return false;
 }
 
@@ -589,7 +589,7 @@ conf_check_duration_pos(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 		return false;
 	if (units_parse_duration_ms(cfg_opt_getnstr(opt, i), &ms) && ms > 0)
 		return true;
-	str_format(why, size, "must be longer than zero");
+	STR_TRUNCATION_OK(str_format(why, size, "must be longer than zero"));
 	return false;
 }
 
@@ -601,8 +601,8 @@ conf_check_size(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (units_parse_size(v, &n))
 		return true;
-	str_format(why, size, "\"%s\" is not a size (examples: 0 for no "
-	    "limit, 512k, 35M, 1G)", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a size (examples: 0 for no "
+	    "limit, 512k, 35M, 1G)", v));
 	return false;
 }
 
@@ -613,8 +613,8 @@ conf_check_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (n >= 1 && n <= CONF_CONCURRENCY_MAX)
 		return true;
-	str_format(why, size, "%ld is not between 1 and %d", n,
-	    CONF_CONCURRENCY_MAX);
+	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 1 and %d", n,
+	    CONF_CONCURRENCY_MAX));
 	return false;
 }
 
@@ -625,7 +625,7 @@ conf_check_log_target(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (strcmp(v, "syslog") == 0 || strcmp(v, "stderr") == 0)
 		return true;
-	str_format(why, size, "\"%s\" is not syslog or stderr", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not syslog or stderr", v));
 	return false;
 }
 
@@ -637,7 +637,7 @@ conf_check_tls(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	if (strcmp(v, "verify") == 0 || strcmp(v, "encrypt") == 0 ||
 	    strcmp(v, "none") == 0)
 		return true;
-	str_format(why, size, "\"%s\" is not verify, encrypt or none", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not verify, encrypt or none", v));
 	return false;
 }
 
@@ -648,7 +648,7 @@ conf_check_tls_version(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (str_equal_nocase(v, "TLSv1.2") || str_equal_nocase(v, "TLSv1.3"))
 		return true;
-	str_format(why, size, "\"%s\" is not TLSv1.2 or TLSv1.3", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not TLSv1.2 or TLSv1.3", v));
 	return false;
 }
 
@@ -670,8 +670,8 @@ conf_check_digest(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (conf_parse_digest(v, digest, sizeof(digest)))
 		return true;
-	str_format(why, size, "\"%s\" is not sha256: followed by 64 hex "
-	    "digits (colons between byte pairs are allowed)", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not sha256: followed by 64 hex "
+	    "digits (colons between byte pairs are allowed)", v));
 	return false;
 }
 
@@ -682,8 +682,8 @@ conf_check_mechanism(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 
 	if (conf_mechanism(v) != NULL)
 		return true;
-	str_format(why, size, "\"%s\" is not one of PLAIN, LOGIN, CRAM-MD5, "
-	    "XOAUTH2, OAUTHBEARER", v);
+	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not one of PLAIN, LOGIN, CRAM-MD5, "
+	    "XOAUTH2, OAUTHBEARER", v));
 	return false;
 }
 
@@ -692,7 +692,7 @@ conf_check_password(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
 	(void)opt;
 	(void)i;
-	str_format(why, size, "%s", "refused: " CONF_PASSWORD_ADVICE);
+	STR_TRUNCATION_OK(str_format(why, size, "%s", "refused: " CONF_PASSWORD_ADVICE));
 	return false;
 }
 
@@ -1569,7 +1569,7 @@ conf_put_command(FILE *out, const char *indent, const char *name,
 		;
 	if (!str_format(masked, sizeof(masked), "%.*s%s", (int)(end - p), p,
 	    *rest != '\0' ? " ********" : ""))
-		str_copy(masked, sizeof(masked), "********");
+		STR_TRUNCATION_OK(str_copy(masked, sizeof(masked), "********"));
 	conf_put_str(out, indent, name, masked);
 }
 
@@ -1578,7 +1578,7 @@ static void
 conf_format_ms(uint64_t ms, char *buf, size_t size)
 {
 	if (ms % 1000 != 0 || !units_format_duration(ms, buf, size))
-		str_format(buf, size, "%llums", (unsigned long long)ms);
+		STR_MUST_FIT(str_format(buf, size, "%llums", (unsigned long long)ms));
 }
 
 static void
@@ -1606,13 +1606,13 @@ conf_format_size(uint64_t n, char *buf, size_t size)
 
 	for (size_t i = 0; i < CONF_NITEMS(units); i++) {
 		if (n != 0 && n % units[i].bytes == 0) {
-			str_format(buf, size, "%llu%c",
+			STR_MUST_FIT(str_format(buf, size, "%llu%c",
 			    (unsigned long long)(n / units[i].bytes),
-			    units[i].unit);
+			    units[i].unit));
 			return;
 		}
 	}
-	str_format(buf, size, "%llu", (unsigned long long)n);
+	STR_MUST_FIT(str_format(buf, size, "%llu", (unsigned long long)n));
 }
 
 static void

@@ -49,12 +49,12 @@ conf_files_worker_user(const char *spool, struct conf_files_user *u)
 	if (pw) {
 		int n = (int)(sizeof(u->groups) / sizeof(u->groups[0]));
 
-		(void)str_copy(u->name, sizeof(u->name), pw->pw_name);
+		STR_TRUNCATION_OK(str_copy(u->name, sizeof(u->name), pw->pw_name));
 		if (getgrouplist(pw->pw_name, u->gid, u->groups, &n) >= 0)
 			u->ngroups = n;
 	} else {
-		(void)str_format(u->name, sizeof(u->name), "uid %lu",
-		    (unsigned long)uid);
+		STR_TRUNCATION_OK(str_format(u->name, sizeof(u->name), "uid %lu",
+		    (unsigned long)uid));
 	}
 	return true;
 }
@@ -97,13 +97,13 @@ conf_files_blocker(const struct conf_files_user *u, const char *path,
 		if (!str_format(prefix, sizeof(prefix), "%.*s", (int)(p - path), path))
 			return false;
 		if (stat(prefix, st) == 0 && !conf_files_may(u, st, 1)) {
-			(void)str_copy(where, size, prefix);
+			STR_TRUNCATION_OK(str_copy(where, size, prefix));
 			return true;
 		}
 	}
 	if (stat(path, st) != 0 || conf_files_may(u, st, 4))
 		return false;
-	(void)str_copy(where, size, path);
+	STR_TRUNCATION_OK(str_copy(where, size, path));
 	return true;
 }
 
@@ -115,10 +115,10 @@ conf_files_owner_text(const struct stat *st, char *buf, size_t size)
 	struct group *gr = getgrgid(st->st_gid);
 	char uid[24], gid[24];
 
-	(void)str_format(uid, sizeof(uid), "%lu", (unsigned long)st->st_uid);
-	(void)str_format(gid, sizeof(gid), "%lu", (unsigned long)st->st_gid);
-	(void)str_format(buf, size, "%s:%s", pw ? pw->pw_name : uid,
-	    gr ? gr->gr_name : gid);
+	STR_TRUNCATION_OK(str_format(uid, sizeof(uid), "%lu", (unsigned long)st->st_uid));
+	STR_TRUNCATION_OK(str_format(gid, sizeof(gid), "%lu", (unsigned long)st->st_gid));
+	STR_TRUNCATION_OK(str_format(buf, size, "%s:%s", pw ? pw->pw_name : uid,
+	    gr ? gr->gr_name : gid));
 }
 
 /* conf_files_group_name - the name of the user's own group, for a fix */
@@ -128,9 +128,9 @@ conf_files_group_name(const struct conf_files_user *u, char *buf, size_t size)
 	struct group *gr = getgrgid(u->gid);
 
 	if (gr)
-		(void)str_copy(buf, size, gr->gr_name);
+		STR_TRUNCATION_OK(str_copy(buf, size, gr->gr_name));
 	else
-		(void)str_format(buf, size, "%lu", (unsigned long)u->gid);
+		STR_TRUNCATION_OK(str_format(buf, size, "%lu", (unsigned long)u->gid));
 }
 
 /* conf_files_hidden_warning - a path the unit's sandbox hides */

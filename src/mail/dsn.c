@@ -45,7 +45,7 @@ dsn_status(const char *reply, char klass, char *buf, size_t size)
 	char want = klass;
 	size_t n;
 
-	str_format(buf, size, "%c.0.0", klass);
+	STR_MUST_FIT(str_format(buf, size, "%c.0.0", klass));
 	if (!reply || strlen(reply) < 5 || !isdigit((unsigned char)reply[0]) ||
 	    !isdigit((unsigned char)reply[1]) || !isdigit((unsigned char)reply[2]) ||
 	    (reply[3] != ' ' && reply[3] != '-'))
@@ -165,7 +165,7 @@ dsn_build(const struct dsn_report *r, const struct dsn_rcpt *rcpts,
 
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint64_t)time(NULL) * 2654435761u;
-	str_format(boundary, sizeof(boundary), "=_postern_%s_%016" PRIx64, r->qid, rnd);
+	STR_MUST_FIT(str_format(boundary, sizeof(boundary), "=_postern_%s_%016" PRIx64, r->qid, rnd));
 	dsn_date((int64_t)time(NULL), date, sizeof(date));
 
 	strbuf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\n",

@@ -53,14 +53,14 @@ dsn_notify_format(unsigned bits, char *buf, size_t size)
 		return;
 	buf[0] = '\0';
 	if (bits & DSN_NOTIFY_NEVER) {
-		(void)str_copy(buf, size, "NEVER");
+		STR_TRUNCATION_OK(str_copy(buf, size, "NEVER"));
 		return;
 	}
 	for (size_t i = 0; i < sizeof(dsn_notify_words) / sizeof(dsn_notify_words[0]); i++)
 		if (bits & dsn_notify_words[i].bit) {
 			if (buf[0])
-				(void)str_concat(buf, size, ",");
-			(void)str_concat(buf, size, dsn_notify_words[i].name);
+				STR_TRUNCATION_OK(str_concat(buf, size, ","));
+			STR_TRUNCATION_OK(str_concat(buf, size, dsn_notify_words[i].name));
 		}
 }
 

@@ -21,7 +21,7 @@
 static void
 qentry_state_name(const char *qid, char *buf, size_t size)
 {
-	str_format(buf, size, "%s%s", qid, SPOOL_STATE_SUFFIX);
+	STR_MUST_FIT(str_format(buf, size, "%s%s", qid, SPOOL_STATE_SUFFIX));
 }
 
 /* qentry_read_whole - read the open message file into e->raw */
@@ -84,7 +84,7 @@ qentry_open(int queue_fd, const char *qid, enum qentry_lock lock,
 	e->fd = -1;
 	if (!qid_valid(qid))
 		return ENOENT;
-	str_copy(e->qid, sizeof(e->qid), qid);
+	STR_MUST_FIT(str_copy(e->qid, sizeof(e->qid), qid));
 	e->fd = openat(queue_fd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (e->fd < 0)
 		return errno == ELOOP ? EINVAL : errno;

@@ -20,8 +20,8 @@ qid_new(char id[QID_LEN + 1])
 	gettimeofday(&tv, NULL);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint16_t)getpid();
-	(void)str_format(id, QID_LEN + 1, "%08" PRIX32 "%05lX%04X",
-	    (uint32_t)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned)rnd);
+	STR_TRUNCATION_OK(str_format(id, QID_LEN + 1, "%08" PRIX32 "%05lX%04X",
+	    (uint32_t)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned)rnd));
 }
 
 bool

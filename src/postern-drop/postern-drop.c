@@ -116,10 +116,11 @@ drop_trusted_header(int fd)
 	struct passwd *pw = getpwuid(getuid());
 	char login[64];
 
-	if (pw && pw->pw_name[0] && strcspn(pw->pw_name, " \t\r\n") == strlen(pw->pw_name))
-		str_copy(login, sizeof(login), pw->pw_name);
-	else
-		str_format(login, sizeof(login), "#%ld", (long)getuid());
+	/* A name that is odd or too long for the line is given as "#uid". */
+	if (!pw || !pw->pw_name[0] ||
+	    strcspn(pw->pw_name, " \t\r\n") != strlen(pw->pw_name) ||
+	    !str_copy(login, sizeof(login), pw->pw_name))
+		STR_MUST_FIT(str_format(login, sizeof(login), "#%ld", (long)getuid()));
 	if (!str_format(buf, sizeof(buf), QRECORD_MAGIC "\nuid %ld\nlogin %s\narrival %lld\n",
 	    (long)getuid(), login, (long long)time(NULL)))
 		drop_fail(EX_SOFTWARE, "header too long");
@@ -318,7 +319,7 @@ main(int argc, char **argv)
 	if (drop_dirfd < 0)
 		log_sysfatal(EX_TEMPFAIL, "cannot open queue directory %s", incoming);
 	qid_new(id);
-	str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id);
+	STR_MUST_FIT(str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id));
 	fd = openat(drop_dirfd, drop_tmpname,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {

@@ -214,8 +214,8 @@ postern_config_problem(char *buf, size_t size)
 
 	log_set_muted(true);		/* check-config shows the errors */
 	if (conf_load(paths_config_file(), &conf) != CONF_OK) {
-		(void)str_format(buf, size, "%s has errors (see postern "
-		    "check-config)", paths_config_file());
+		STR_TRUNCATION_OK(str_format(buf, size, "%s has errors (see postern "
+		    "check-config)", paths_config_file()));
 		problem = buf;
 	} else {
 		for (size_t i = 0; i < conf->nsmarthosts && !problem; i++)

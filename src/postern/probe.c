@@ -112,16 +112,16 @@ probe_record(struct probe_row *r, const struct smtp_client *cl)
 	const struct smtp_session_info *in = smtp_session_info(cl);
 
 	r->reached = true;
-	str_copy(r->greeting, sizeof(r->greeting), in->greeting);
+	STR_TRUNCATION_OK(str_copy(r->greeting, sizeof(r->greeting), in->greeting));
 	r->tls = in->tls;
 	r->verify = in->verify;
 	if (in->implicit_detected)
 		r->spoken = CONF_SEC_TLS;
-	str_copy(r->tls_version, sizeof(r->tls_version), in->tls_version);
-	str_copy(r->cipher, sizeof(r->cipher), in->tls_cipher);
-	str_copy(r->subject, sizeof(r->subject), in->peer_subject);
-	str_copy(r->issuer, sizeof(r->issuer), in->peer_issuer);
-	str_copy(r->not_after, sizeof(r->not_after), in->peer_not_after);
+	STR_TRUNCATION_OK(str_copy(r->tls_version, sizeof(r->tls_version), in->tls_version));
+	STR_TRUNCATION_OK(str_copy(r->cipher, sizeof(r->cipher), in->tls_cipher));
+	STR_TRUNCATION_OK(str_copy(r->subject, sizeof(r->subject), in->peer_subject));
+	STR_TRUNCATION_OK(str_copy(r->issuer, sizeof(r->issuer), in->peer_issuer));
+	STR_TRUNCATION_OK(str_copy(r->not_after, sizeof(r->not_after), in->peer_not_after));
 	r->extensions = in->extensions;
 	r->auth_offered = in->auth_offered;
 	r->size_limit = in->size_limit;
@@ -160,16 +160,16 @@ probe_thread(void *arg)
 		probe_close(cl);
 		return NULL;
 	}
-	str_copy(r->error, sizeof(r->error), err.text);
+	STR_TRUNCATION_OK(str_copy(r->error, sizeof(r->error), err.text));
 	if (f == SMTP_FAIL_TLS_VERIFY) {
 		r->verify = err.verify;
-		str_copy(r->verify_text, sizeof(r->verify_text), err.text);
+		STR_TRUNCATION_OK(str_copy(r->verify_text, sizeof(r->verify_text), err.text));
 		if (again == CONF_TLS_VERIFY)
 			again = CONF_TLS_ENCRYPT;	/* only to show it */
 	} else if (err.phase == SMTP_PHASE_AUTH) {
 		/* a refusal, or a server slow to answer a failed login */
 		r->auth = 0;
-		str_copy(r->auth_text, sizeof(r->auth_text), err.text);
+		STR_TRUNCATION_OK(str_copy(r->auth_text, sizeof(r->auth_text), err.text));
 	} else {
 		r->reached = r->reached || !(f == SMTP_FAIL_REFUSED ||
 		    f == SMTP_FAIL_CONNECT_TIMEOUT || f == SMTP_FAIL_UNREACHABLE ||
@@ -360,11 +360,11 @@ probe_print_table(const struct probe_row *rows, size_t n, FILE *out)
 		const struct probe_row *r = &rows[i];
 		char port[24], tls[96], ms[24];
 
-		str_format(port, sizeof(port), "%u/%s", r->port.port,
-		    conf_security_name(r->port.security));
-		str_format(ms, sizeof(ms), "%llu ms", (unsigned long long)r->elapsed_ms);
-		str_format(tls, sizeof(tls), "%s%s%s", r->tls ? r->tls_version : "-",
-		    r->tls ? " " : "", r->tls ? r->cipher : "");
+		STR_TRUNCATION_OK(str_format(port, sizeof(port), "%u/%s", r->port.port,
+		    conf_security_name(r->port.security)));
+		STR_TRUNCATION_OK(str_format(ms, sizeof(ms), "%llu ms", (unsigned long long)r->elapsed_ms));
+		STR_TRUNCATION_OK(str_format(tls, sizeof(tls), "%s%s%s", r->tls ? r->tls_version : "-",
+		    r->tls ? " " : "", r->tls ? r->cipher : ""));
 		fprintf(out, "%-14s %-16s %-12s %8s  %-10s %-6s %-36s %-13s %s\n",
 		    port, r->addr, probe_word(r), ms, r->reached && r->greeting[0] ?
 		    conf_security_name(r->spoken) : "-", !r->reached ||
@@ -517,7 +517,7 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 		rows[i].conf = conf;
 		rows[i].h = h;
 		rows[i].port = h->ports[i / naddrs];
-		str_copy(rows[i].addr, sizeof(rows[i].addr), addrs[i % naddrs]);
+		STR_MUST_FIT(str_copy(rows[i].addr, sizeof(rows[i].addr), addrs[i % naddrs]));
 		rows[i].password = password;
 		rows[i].token = token;
 		rows[i].timeout_ms = opt->timeout_ms;

@@ -96,7 +96,7 @@ status_scan_queue(int qfd, struct status_facts *f)
 		}
 		if (!f->oldest || e.rec.arrival < f->oldest) {
 			f->oldest = e.rec.arrival;
-			str_copy(f->oldest_qid, sizeof(f->oldest_qid), e.qid);
+			STR_MUST_FIT(str_copy(f->oldest_qid, sizeof(f->oldest_qid), e.qid));
 		}
 		qentry_close(&e);
 		strbuf_free(&err);
@@ -160,9 +160,9 @@ status_read_worker(int pfd, struct status_facts *f)
 		else if (strcmp(line, "last_error") == 0)
 			f->last_error = strtoll(v, NULL, 10);
 		else if (strcmp(line, "last_success_text") == 0)
-			str_copy(f->last_success_text, sizeof(f->last_success_text), v);
+			STR_TRUNCATION_OK(str_copy(f->last_success_text, sizeof(f->last_success_text), v));
 		else if (strcmp(line, "last_error_text") == 0)
-			str_copy(f->last_error_text, sizeof(f->last_error_text), v);
+			STR_TRUNCATION_OK(str_copy(f->last_error_text, sizeof(f->last_error_text), v));
 		else if (strcmp(line, "sent") == 0)
 			f->sent = strtoull(v, NULL, 10);
 		else if (strcmp(line, "deferred") == 0)

@@ -99,7 +99,7 @@ bounce_enqueue(struct worker *w, const struct aliases_result *to,
 	st.kind = kind;
 	qstate_encode(&st, &state);
 	qstate_free(&st);
-	str_format(name, sizeof(name), "%s%s", qid, SPOOL_STATE_SUFFIX);
+	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", qid, SPOOL_STATE_SUFFIX));
 	rc = spool_write_file(w->queue_fd, name, state.data, state.len, 0600, false);
 	if (rc == 0)
 		rc = spool_write_file(w->queue_fd, qid, file.data, file.len, 0600, true);

@@ -60,8 +60,8 @@ deliver_log(struct worker *w, const struct qentry *e, size_t i, const char *rela
 	    e->qid, e->rec.rcpts[i].address, relay, tls ? " tls=" : "",
 	    tls ? tls : "", deliver_delay(e->rec.arrival), dsn, status,
 	    text ? text : "no reply");
-	str_format(line, sizeof(line), "%s: to=<%s> relay=%s (%s)", e->qid,
-	    e->rec.rcpts[i].address, relay, text ? text : "no reply");
+	STR_TRUNCATION_OK(str_format(line, sizeof(line), "%s: to=<%s> relay=%s (%s)", e->qid,
+	    e->rec.rcpts[i].address, relay, text ? text : "no reply"));
 	worker_note(w, klass == '2' ? WORKER_SENT : klass == '4' ?
 	    WORKER_DEFERRED : WORKER_BOUNCED, line);
 }
@@ -75,7 +75,7 @@ deliver_quarantine(struct worker *w, const char *qid, const char *why)
 	log_warn("%s: damaged queue entry moved to quarantine: %s", qid, why);
 	if (renameat(w->queue_fd, qid, w->quarantine_fd, qid) < 0)
 		log_syswarn("%s: cannot quarantine", qid);
-	str_format(name, sizeof(name), "%s%s", qid, SPOOL_STATE_SUFFIX);
+	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", qid, SPOOL_STATE_SUFFIX));
 	renameat(w->queue_fd, name, w->quarantine_fd, name);
 	spool_fsync_dir(w->queue_fd);
 }
@@ -99,7 +99,7 @@ deliver_report(struct worker *w, const struct qentry *e)
 		strbuf_printf(&out, "%s %s %s\n", words[e->st.rcpts[i].status],
 		    e->rec.rcpts[i].address,
 		    e->st.rcpts[i].text ? e->st.rcpts[i].text : "");
-	str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, e->qid);
+	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, e->qid));
 	if ((rc = spool_write_file(w->public_fd, name, out.data, out.len, 0644,
 	    false)) != 0)
 		log_warn("%s: cannot publish the result for the submitter: %s",
@@ -279,7 +279,7 @@ deliver_send(struct deliver_thread_state *t, struct qentry *e, int64_t *next,
 	{
 		char relay[400];
 
-		str_format(relay, sizeof(relay), "%s %s", t->rs.desc, t->rs.mode);
+		STR_TRUNCATION_OK(str_format(relay, sizeof(relay), "%s %s", t->rs.desc, t->rs.mode));
 		qstate_set_text(&e->st.relay, relay);
 	}
 	qstate_set_text(&e->st.reason, deferred_text);

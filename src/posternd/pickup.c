@@ -149,7 +149,7 @@ pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 		qrecord_free(&rec);
 		goto out;
 	}
-	str_copy(b->e[b->n].qid, sizeof(b->e[b->n].qid), name);
+	STR_MUST_FIT(str_copy(b->e[b->n].qid, sizeof(b->e[b->n].qid), name));
 	strbuf_printf(&info, "uid=%ld from=<%s> size=%zu nrcpt=%zu", rec.uid,
 	    rec.sender, rec.message_len, rec.nrcpts);
 	b->e[b->n++].info = strbuf_export(&info);

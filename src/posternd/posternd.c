@@ -337,7 +337,7 @@ posternd_watch_incoming(struct worker *w)
 	int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	char path[64];
 
-	str_format(path, sizeof(path), "/proc/self/fd/%d", w->incoming_fd);
+	STR_MUST_FIT(str_format(path, sizeof(path), "/proc/self/fd/%d", w->incoming_fd));
 	if (ifd < 0 || inotify_add_watch(ifd, path,
 	    IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		log_syswarn("inotify unavailable; relying on the rescan timer");

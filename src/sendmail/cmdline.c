@@ -26,8 +26,8 @@ cmdline_warn(struct cmdline *out, const char *what, const char *value)
 {
 	char line[200];
 
-	str_format(line, sizeof(line), "ignoring %s \"%.80s\"; ", what, value);
-	str_concat(out->warnings, sizeof(out->warnings), line);
+	STR_TRUNCATION_OK(str_format(line, sizeof(line), "ignoring %s \"%.80s\"; ", what, value));
+	STR_TRUNCATION_OK(str_concat(out->warnings, sizeof(out->warnings), line));
 }
 
 /* cmdline_valued - apply an option that takes a value */

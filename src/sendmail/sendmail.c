@@ -47,11 +47,11 @@ sendmail_identity(struct compose_identity *who, char *login, size_t lsize,
 	who->login = login;
 	who->gecos_name = NULL;
 	if (pw == NULL || !str_copy(login, lsize, pw->pw_name) || login[0] == '\0') {
-		str_format(login, lsize, "uid%ld", (long)getuid());
+		STR_MUST_FIT(str_format(login, lsize, "uid%ld", (long)getuid()));
 		return;
 	}
 	if (pw->pw_gecos && pw->pw_gecos[0] && pw->pw_gecos[0] != ',') {
-		str_copy(name, nsize, pw->pw_gecos);
+		STR_TRUNCATION_OK(str_copy(name, nsize, pw->pw_gecos));
 		name[strcspn(name, ",")] = '\0';
 		who->gecos_name = name;
 	}

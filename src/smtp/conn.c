@@ -157,7 +157,7 @@ conn_new(int fd, const struct addrinfo *ai, unsigned port)
 	else
 		a = &((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
 	if (inet_ntop(ai->ai_family, a, c->peer, sizeof(c->peer)) == NULL)
-		(void)str_copy(c->peer, sizeof(c->peer), "?");
+		STR_TRUNCATION_OK(str_copy(c->peer, sizeof(c->peer), "?"));
 	return c;
 }
 
@@ -174,11 +174,11 @@ conn_resolve(const char *name, unsigned port, bool numeric,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG |
 	    (numeric ? AI_NUMERICHOST : 0);
-	(void)str_format(service, sizeof(service), "%u", port);
+	STR_TRUNCATION_OK(str_format(service, sizeof(service), "%u", port));
 	rc = getaddrinfo(name, service, &hints, res);
 	if (rc != 0) {
-		(void)str_format(err, errsize, "cannot resolve %s: %s", name,
-		    gai_strerror(rc));
+		STR_TRUNCATION_OK(str_format(err, errsize, "cannot resolve %s: %s", name,
+		    gai_strerror(rc)));
 		return CONN_ERESOLVE;
 	}
 	return CONN_OK;
@@ -204,9 +204,9 @@ conn_open(const char *host, const char *addr, unsigned port,
 			break;
 	}
 	if (fd < 0) {
-		(void)str_format(err, errsize, "connect to %s port %u: %s",
+		STR_TRUNCATION_OK(str_format(err, errsize, "connect to %s port %u: %s",
 		    host, port, st == CONN_ECONNTIMEOUT ?
-		    "timed out (filtered?)" : strerror(e));
+		    "timed out (filtered?)" : strerror(e)));
 		freeaddrinfo(res);
 		return st;
 	}
@@ -268,7 +268,7 @@ conn_tls_wait(struct conn *c, enum tls_io io, uint64_t deadline, char *err,
 	case TLS_IO_PLAINTEXT:
 		return CONN_EPLAINTEXT;
 	default:
-		(void)str_copy(err, errsize, tls_error(c->tls));
+		STR_TRUNCATION_OK(str_copy(err, errsize, tls_error(c->tls)));
 		return CONN_ETLS;
 	}
 }
@@ -297,8 +297,8 @@ conn_recv(struct conn *c, char *buf, size_t n, size_t *got, uint64_t deadline,
 			if (r == 0)
 				return CONN_EEOF;
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				(void)str_format(err, errsize, "read: %s",
-				    strerror(errno));
+				STR_TRUNCATION_OK(str_format(err, errsize, "read: %s",
+				    strerror(errno)));
 				return CONN_EIO;
 			}
 			st = conn_wait(c->fd, POLLIN, deadline);
@@ -394,8 +394,8 @@ conn_send(struct conn *c, const char *buf, size_t n, size_t *put,
 				return CONN_OK;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				(void)str_format(err, errsize, "write: %s",
-				    strerror(errno));
+				STR_TRUNCATION_OK(str_format(err, errsize, "write: %s",
+				    strerror(errno)));
 				return errno == EPIPE || errno == ECONNRESET ?
 				    CONN_EEOF : CONN_EIO;
 			}
@@ -455,8 +455,8 @@ conn_start_tls(struct conn *c, const struct tls_config *cfg,
 	while ((io = tls_handshake(c->tls)) != TLS_IO_OK) {
 		st = conn_tls_wait(c, io, deadline, err, errsize);
 		if (st == CONN_EEOF)
-			(void)str_copy(err, errsize, "connection closed during "
-			    "the TLS handshake");
+			STR_TRUNCATION_OK(str_copy(err, errsize, "connection closed during "
+			    "the TLS handshake"));
 		if (st != CONN_OK)
 			return st;
 	}

@@ -188,7 +188,7 @@ relay_addresses(const char *host, char (*addrs)[64], size_t max,
 		for (size_t i = 0; i < n && !dup; i++)
 			dup = strcmp(addrs[i], buf) == 0;
 		if (!dup)
-			str_copy(addrs[n++], sizeof(addrs[0]), buf);
+			STR_MUST_FIT(str_copy(addrs[n++], sizeof(addrs[0]), buf));
 	}
 	freeaddrinfo(res);
 	if (n == 0)
@@ -212,7 +212,7 @@ relay_start(struct relay_attempt *a)
 	if (!a->started) {
 		a->done = a->handled = true;
 		a->fail = SMTP_FAIL_IO;
-		str_copy(a->err.text, sizeof(a->err.text), "cannot start a thread");
+		STR_TRUNCATION_OK(str_copy(a->err.text, sizeof(a->err.text), "cannot start a thread"));
 	}
 	return a->started;
 }
@@ -308,10 +308,10 @@ relay_describe(struct relay_session *rs, const struct conf_smarthost *h,
 
 	rs->client = a->client;
 	rs->host = h;
-	str_format(rs->desc, sizeof(rs->desc), "%s[%s]:%u", h->host,
-	    in->peer_addr, in->port);
-	str_copy(rs->mode, sizeof(rs->mode), conf_security_name(a->spoken));
-	str_copy(rs->tls, sizeof(rs->tls), in->tls ? in->tls_version : "none");
+	STR_TRUNCATION_OK(str_format(rs->desc, sizeof(rs->desc), "%s[%s]:%u", h->host,
+	    in->peer_addr, in->port));
+	STR_TRUNCATION_OK(str_copy(rs->mode, sizeof(rs->mode), conf_security_name(a->spoken)));
+	STR_TRUNCATION_OK(str_copy(rs->tls, sizeof(rs->tls), in->tls ? in->tls_version : "none"));
 }
 
 /* relay_warn_corrected - the configuration fix, once per host and port */
@@ -448,7 +448,7 @@ relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
 
 			a->race = &r;
 			a->port = ports[i];
-			str_copy(a->addr, sizeof(a->addr), addrs[j]);
+			STR_MUST_FIT(str_copy(a->addr, sizeof(a->addr), addrs[j]));
 		}
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);

@@ -261,8 +261,8 @@ smtp_client_connect(struct smtp_client *cl, const struct smtp_params *p,
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	switch (st) {
 	case CONN_OK:
-		(void)str_copy(cl->info.peer_addr, sizeof(cl->info.peer_addr),
-		    conn_peer(cl->conn));
+		STR_TRUNCATION_OK(str_copy(cl->info.peer_addr, sizeof(cl->info.peer_addr),
+		    conn_peer(cl->conn)));
 		cl->info.port = p->port;
 		return SMTP_OK;
 	case CONN_ERESOLVE:
@@ -341,16 +341,16 @@ smtp_client_record_tls(struct smtp_client *cl, struct tls *tls)
 
 	tls_get_info(tls, &ti);
 	cl->info.tls = true;
-	(void)str_copy(cl->info.tls_version, sizeof(cl->info.tls_version), ti.version);
-	(void)str_copy(cl->info.tls_cipher, sizeof(cl->info.tls_cipher), ti.cipher);
-	(void)str_copy(cl->info.peer_subject, sizeof(cl->info.peer_subject), ti.subject);
-	(void)str_copy(cl->info.peer_issuer, sizeof(cl->info.peer_issuer), ti.issuer);
-	(void)str_copy(cl->info.peer_not_after, sizeof(cl->info.peer_not_after),
-	    ti.not_after);
-	(void)str_copy(cl->info.peer_cert_sha256,
-	    sizeof(cl->info.peer_cert_sha256), ti.cert_sha256);
-	(void)str_copy(cl->info.peer_spki_sha256,
-	    sizeof(cl->info.peer_spki_sha256), ti.spki_sha256);
+	STR_TRUNCATION_OK(str_copy(cl->info.tls_version, sizeof(cl->info.tls_version), ti.version));
+	STR_TRUNCATION_OK(str_copy(cl->info.tls_cipher, sizeof(cl->info.tls_cipher), ti.cipher));
+	STR_TRUNCATION_OK(str_copy(cl->info.peer_subject, sizeof(cl->info.peer_subject), ti.subject));
+	STR_TRUNCATION_OK(str_copy(cl->info.peer_issuer, sizeof(cl->info.peer_issuer), ti.issuer));
+	STR_TRUNCATION_OK(str_copy(cl->info.peer_not_after, sizeof(cl->info.peer_not_after),
+	    ti.not_after));
+	STR_TRUNCATION_OK(str_copy(cl->info.peer_cert_sha256,
+	    sizeof(cl->info.peer_cert_sha256), ti.cert_sha256));
+	STR_TRUNCATION_OK(str_copy(cl->info.peer_spki_sha256,
+	    sizeof(cl->info.peer_spki_sha256), ti.spki_sha256));
 }
 
 /* smtp_client_tls - handshake and certificate checks; never falls back */

@@ -77,11 +77,11 @@ tls_openssl_error(char *buf, size_t size, const char *what)
 	unsigned long e;
 	char one[256];
 
-	(void)str_format(buf, size, "%s", what);
+	STR_TRUNCATION_OK(str_format(buf, size, "%s", what));
 	while ((e = ERR_get_error()) != 0) {
 		ERR_error_string_n(e, one, sizeof(one));
-		(void)str_concat(buf, size, ": ");
-		(void)str_concat(buf, size, one);
+		STR_TRUNCATION_OK(str_concat(buf, size, ": "));
+		STR_TRUNCATION_OK(str_concat(buf, size, one));
 	}
 }
 
@@ -129,14 +129,14 @@ tls_load_pins(const char *const *texts, size_t n, struct tls_pin *pins,
 	size_t i;
 
 	if (n > TLS_MAX_PINS) {
-		(void)str_format(err, errsize, "too many pins (at most %d)",
-		    TLS_MAX_PINS);
+		STR_TRUNCATION_OK(str_format(err, errsize, "too many pins (at most %d)",
+		    TLS_MAX_PINS));
 		return false;
 	}
 	for (i = 0; i < n; i++) {
 		if (!tls_parse_pin(texts[i], &pins[i])) {
-			(void)str_format(err, errsize, "malformed pin \"%s\" "
-			    "(expected sha256: and 64 hex digits)", texts[i]);
+			STR_TRUNCATION_OK(str_format(err, errsize, "malformed pin \"%s\" "
+			    "(expected sha256: and 64 hex digits)", texts[i]));
 			return false;
 		}
 	}
@@ -221,8 +221,8 @@ tls_set_version(SSL_CTX *ctx, const char *min, char *err, size_t errsize)
 	if (min != NULL && strcmp(min, "TLSv1.3") == 0)
 		v = TLS1_3_VERSION;
 	else if (min != NULL && strcmp(min, "TLSv1.2") != 0) {
-		(void)str_format(err, errsize, "unsupported minimum TLS "
-		    "version \"%s\" (TLSv1.2 or TLSv1.3)", min);
+		STR_TRUNCATION_OK(str_format(err, errsize, "unsupported minimum TLS "
+		    "version \"%s\" (TLSv1.2 or TLSv1.3)", min));
 		return false;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, v) != 1) {
@@ -244,8 +244,8 @@ tls_readable(const char *what, const char *path, bool dir, char *err,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
 
 	if (fd < 0) {
-		(void)str_format(err, errsize, "cannot read %s %s: %s", what, path,
-		    strerror(errno));
+		STR_TRUNCATION_OK(str_format(err, errsize, "cannot read %s %s: %s", what, path,
+		    strerror(errno)));
 		return false;
 	}
 	close(fd);
@@ -268,9 +268,9 @@ tls_set_trust(SSL_CTX *ctx, const struct tls_config *cfg, char *err,
 	else
 		ok = SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
-		(void)str_format(what, sizeof(what), "cannot load CA certificates "
+		STR_TRUNCATION_OK(str_format(what, sizeof(what), "cannot load CA certificates "
 		    "from %s", cfg->ca_file ? cfg->ca_file : cfg->ca_dir ?
-		    cfg->ca_dir : "the system store");
+		    cfg->ca_dir : "the system store"));
 		tls_openssl_error(err, errsize, what);
 		return false;
 	}
@@ -291,14 +291,14 @@ tls_set_client_cert(SSL_CTX *ctx, const struct tls_config *cfg, char *err,
 	    errsize) || !tls_readable("tls_client_key", key, false, err, errsize))
 		return false;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->client_cert) != 1)
-		(void)str_format(what, sizeof(what), "cannot load the client "
-		    "certificate %s", cfg->client_cert);
+		STR_TRUNCATION_OK(str_format(what, sizeof(what), "cannot load the client "
+		    "certificate %s", cfg->client_cert));
 	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-		(void)str_format(what, sizeof(what), "cannot load the client key "
-		    "%s", key);
+		STR_TRUNCATION_OK(str_format(what, sizeof(what), "cannot load the client key "
+		    "%s", key));
 	else if (SSL_CTX_check_private_key(ctx) != 1)
-		(void)str_format(what, sizeof(what), "the client key %s does not "
-		    "match the certificate %s", key, cfg->client_cert);
+		STR_TRUNCATION_OK(str_format(what, sizeof(what), "the client key %s does not "
+		    "match the certificate %s", key, cfg->client_cert));
 	else
 		return true;
 	tls_openssl_error(err, errsize, what);
@@ -359,7 +359,7 @@ tls_set_names(struct tls *tls, const struct tls_config *cfg)
 		return false;
 	if (name == NULL)
 		return true;
-	(void)str_copy(tls->verify_name, sizeof(tls->verify_name), name);
+	STR_TRUNCATION_OK(str_copy(tls->verify_name, sizeof(tls->verify_name), name));
 	X509_VERIFY_PARAM_set_hostflags(vp,
 	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (tls_is_ip(name))
@@ -595,8 +595,8 @@ tls_check_pins(struct tls *tls, X509 *cert, char *msg, size_t msgsize)
 		return TLS_VERIFY_OK;
 	tls_hex(c, sizeof(c), chex, sizeof(chex));
 	tls_hex(k, sizeof(k), khex, sizeof(khex));
-	(void)str_format(msg, msgsize, "pin mismatch: no configured pin "
-	    "matches certificate %s or public key %s", chex, khex);
+	STR_TRUNCATION_OK(str_format(msg, msgsize, "pin mismatch: no configured pin "
+	    "matches certificate %s or public key %s", chex, khex));
 	return TLS_VERIFY_PIN;
 }
 
@@ -623,8 +623,8 @@ tls_cert_names(X509 *cert, char *buf, size_t size)
 		if (s == NULL)
 			continue;
 		if (buf[0] != '\0')
-			(void)str_concat(buf, size, ", ");
-		(void)str_concat(buf, size, s);
+			STR_TRUNCATION_OK(str_concat(buf, size, ", "));
+		STR_TRUNCATION_OK(str_concat(buf, size, s));
 	}
 	GENERAL_NAMES_free(names);
 	if (buf[0] == '\0')
@@ -640,18 +640,18 @@ tls_time_text(const ASN1_TIME *t, char *buf, size_t size)
 	buf[0] = '\0';
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return;
-	(void)str_format(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	STR_TRUNCATION_OK(str_format(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
+	    tm.tm_min, tm.tm_sec));
 }
 
 static enum tls_verify
 tls_explain_untrusted(struct tls *tls, char *msg, size_t msgsize)
 {
-	(void)str_format(msg, msgsize, "untrusted issuer: certificate "
+	STR_TRUNCATION_OK(str_format(msg, msgsize, "untrusted issuer: certificate "
 	    "\"%s\" is issued by \"%s\", which is not a trusted CA (%s)",
 	    tls->verify_subject, tls->verify_issuer,
-	    X509_verify_cert_error_string(tls->verify_err));
+	    X509_verify_cert_error_string(tls->verify_err)));
 	return TLS_VERIFY_UNTRUSTED;
 }
 
@@ -665,19 +665,19 @@ tls_explain(struct tls *tls, X509 *cert, char *msg, size_t msgsize)
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		tls_cert_names(cert, names, sizeof(names));
-		(void)str_format(msg, msgsize, "host name mismatch: "
+		STR_TRUNCATION_OK(str_format(msg, msgsize, "host name mismatch: "
 		    "certificate is for \"%s\", not \"%s\"", names,
-		    tls->verify_name);
+		    tls->verify_name));
 		return TLS_VERIFY_HOSTNAME;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		tls_time_text(X509_get0_notAfter(cert), when, sizeof(when));
-		(void)str_format(msg, msgsize, "certificate expired: \"%s\" "
-		    "was valid until %s", tls->verify_subject, when);
+		STR_TRUNCATION_OK(str_format(msg, msgsize, "certificate expired: \"%s\" "
+		    "was valid until %s", tls->verify_subject, when));
 		return TLS_VERIFY_EXPIRED;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		tls_time_text(X509_get0_notBefore(cert), when, sizeof(when));
-		(void)str_format(msg, msgsize, "certificate not yet valid: "
-		    "\"%s\" is valid from %s", tls->verify_subject, when);
+		STR_TRUNCATION_OK(str_format(msg, msgsize, "certificate not yet valid: "
+		    "\"%s\" is valid from %s", tls->verify_subject, when));
 		return TLS_VERIFY_NOT_YET_VALID;
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
@@ -687,9 +687,9 @@ tls_explain(struct tls *tls, X509 *cert, char *msg, size_t msgsize)
 	case X509_V_ERR_CERT_UNTRUSTED:
 		return tls_explain_untrusted(tls, msg, msgsize);
 	default:
-		(void)str_format(msg, msgsize, "certificate \"%s\" rejected: %s",
+		STR_TRUNCATION_OK(str_format(msg, msgsize, "certificate \"%s\" rejected: %s",
 		    tls->verify_subject,
-		    X509_verify_cert_error_string(tls->verify_err));
+		    X509_verify_cert_error_string(tls->verify_err)));
 		return TLS_VERIFY_OTHER;
 	}
 }
@@ -704,7 +704,7 @@ tls_check_peer(struct tls *tls, char *msg, size_t msgsize)
 	if (cert == NULL) {
 		if (!tls->verify && tls->ncert_pins + tls->nspki_pins == 0)
 			return TLS_VERIFY_OK;
-		(void)str_copy(msg, msgsize, "server sent no certificate");
+		STR_TRUNCATION_OK(str_copy(msg, msgsize, "server sent no certificate"));
 		return TLS_VERIFY_NO_CERT;
 	}
 	v = tls_check_pins(tls, cert, msg, msgsize);
@@ -722,10 +722,10 @@ tls_get_info(struct tls *tls, struct tls_info *info)
 	unsigned char c[TLS_SHA256_LEN], k[TLS_SHA256_LEN];
 
 	memset(info, 0, sizeof(*info));
-	(void)str_copy(info->version, sizeof(info->version),
-	    SSL_get_version(tls->ssl));
-	(void)str_copy(info->cipher, sizeof(info->cipher),
-	    SSL_get_cipher_name(tls->ssl));
+	STR_TRUNCATION_OK(str_copy(info->version, sizeof(info->version),
+	    SSL_get_version(tls->ssl)));
+	STR_TRUNCATION_OK(str_copy(info->cipher, sizeof(info->cipher),
+	    SSL_get_cipher_name(tls->ssl)));
 	info->verified = tls->verify && tls->verify_err == X509_V_OK &&
 	    cert != NULL;
 	if (cert == NULL)

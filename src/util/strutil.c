@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "strutil.h"
 
 bool
@@ -78,4 +79,10 @@ bool
 str_equal_nocase(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
+}
+
+_Noreturn void
+str_cut_panic(const char *file, int line)
+{
+	log_panic("%s:%d: a string that must fit was cut short", file, line);
 }

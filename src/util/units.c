@@ -120,8 +120,8 @@ units_format_duration(uint64_t ms, char *buf, size_t size)
 		ms %= parts[i].ms;
 		if (n == 0)
 			continue;
-		str_format(piece, sizeof(piece), "%llu%c", (unsigned long long)n,
-		    parts[i].unit);
+		STR_MUST_FIT(str_format(piece, sizeof(piece), "%llu%c", (unsigned long long)n,
+		    parts[i].unit));
 		ok = ok && str_concat(buf, size, piece);
 	}
 	if (ok && buf[0] == '\0')
