@@ -7,10 +7,7 @@
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0 --advertise DSN
-setup_worker "$SH"
+worker_test_setup --listen starttls:127.0.0.1:0 --advertise DSN
 
 bs() {	# bs LINES...: one -bs session, the replies in $TEST_TMPDIR/bs
     printf '%s\r\n' "$@" | "$POSTERN_BIN/sendmail" -bs >"$TEST_TMPDIR/bs" 2>&1

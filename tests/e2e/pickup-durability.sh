@@ -10,10 +10,7 @@
 
 command -v strace >/dev/null 2>&1 || skip "strace is not installed"
 N=150
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-setup_worker "$SH"
+worker_test_setup
 for i in $(seq 1 "$N"); do
     printf 'Subject: durable %s\n\nbody\n' "$i" | send_mail -i "d$i@example.org"
 done

@@ -17,10 +17,7 @@ fi
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-setup_worker "$SH"
+worker_test_setup
 mount -t tmpfs -o size=128k,mode=0755 tmpfs "$SPOOL" ||
     skip "cannot mount a tmpfs in the mount namespace"
 trap 'rc=$?; umount "$SPOOL" 2>/dev/null; (exit $rc); _cleanup' EXIT

@@ -7,10 +7,7 @@
 . "$TESTS_DIR/lib/worker.sh"
 
 N=${BACKLOG_MESSAGES:-1000}
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-setup_worker "$SH"
+worker_test_setup
 i=0
 while [ "$i" -lt "$N" ]; do
     i=$((i + 1))

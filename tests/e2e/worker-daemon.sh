@@ -7,10 +7,7 @@
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0 --listen starttls:127.0.0.1:0
-setup_worker "$SH"
+worker_test_setup --listen starttls:127.0.0.1:0 --listen starttls:127.0.0.1:0
 sed -i 's/min_backoff = "1s"/min_backoff = "1h"/; s/max_backoff = "2s"/max_backoff = "2h"/' "$POSTERN_CONFIG"
 P1=$(smarthost_port "$SH" 0)
 P2=$(smarthost_port "$SH" 1)

@@ -6,10 +6,7 @@
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-setup_worker "$SH"
+worker_test_setup
 PORT=$(smarthost_port "$SH" 0)
 
 printf 'To: Bob <bob@example.org>\nCc: carol@example.net\nSubject: hello\n\nfirst line\n.dot line\n' |

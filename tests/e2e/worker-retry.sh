@@ -7,10 +7,7 @@
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-CONF_EXTRA='alias postmaster { to = {"pm@example.org"} }' setup_worker "$SH"
+CONF_EXTRA='alias postmaster { to = {"pm@example.org"} }' worker_test_setup
 sed -i 's/min_backoff = "1s"/min_backoff = "1m"/; s/max_backoff = "2s"/max_backoff = "1h"/' "$POSTERN_CONFIG"
 write_faults "$SH" '{"rcpt": {"temp@example.org": "451 4.2.0 Mailbox busy",
                              "gone@example.org": "550 5.1.1 No such user"}}'

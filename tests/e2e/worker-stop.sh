@@ -6,10 +6,7 @@
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
-make_tmpdir
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-setup_worker "$SH"
+worker_test_setup
 
 # The final dot is answered after 3 s; SIGTERM arrives meanwhile.
 write_faults "$SH" '{"delay": {"data_end": 3}}'

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# smtp-client.sh - helpers for the SMTP client tests (tests/e2e/smtp-*.sh).
+# smtp-client.sh - helpers for the SMTP client tests (tests/smtp/smtp-*.sh).
 #
 # Sourced after common.sh. Finds the tests/tools/smtp-send driver in the
 # build tree (skips when it is not built) and wraps it:

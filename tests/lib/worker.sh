@@ -1,6 +1,9 @@
 # worker.sh - helpers for tests that run the whole path: sendmail, the
 # spool writer, posternd and the test smarthost. Source after common.sh.
 #
+#   worker_test_setup [ARGS...]  make_tmpdir, a smarthost in $SH started
+#                                with ARGS (default: STARTTLS on a free
+#                                port), then setup_worker "$SH"
 #   setup_worker SMARTHOST_DIR   spool + postern.conf aimed at the
 #                                smarthost's first (STARTTLS) endpoint;
 #                                extra config from $CONF_EXTRA and
@@ -13,6 +16,19 @@
 #   run_worker [ARGS]            posternd --once, log appended to $WLOG
 #   queue_count                  entries in the private queue
 #   log_has REGEX                the worker log has a matching line
+
+# worker_test_setup [SMARTHOST-ARGS...] - the usual start of a worker
+# test: the temp directory, a smarthost in $SH (STARTTLS on a free port
+# unless ARGS say otherwise), and the worker's config and spool
+worker_test_setup() {
+    make_tmpdir
+    SH=$TEST_TMPDIR/sh
+    if [ "$#" = 0 ]; then
+        set -- --listen starttls:127.0.0.1:0
+    fi
+    start_smarthost "$SH" "$@"
+    setup_worker "$SH"
+}
 
 setup_worker() {
     local sh=$1 port

@@ -8,16 +8,15 @@
 # Environment: srcdir (the tests directory), POSTERN_BIN (built programs).
 # Exit: 0 pass, 1 fail, 77 skip.
 set -u
+# shellcheck source=../lib/common.sh
+. "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 
 postern=${POSTERN_BIN:-}/postern
-if [ -z "${POSTERN_BIN:-}" ] || [ ! -x "$postern" ]; then
-	echo "SKIP: postern program not found (POSTERN_BIN=${POSTERN_BIN:-})"
-	exit 77
-fi
-shipped=${srcdir:-.}/../etc/postern.conf
+[ -x "$postern" ] || skip "postern program not found (POSTERN_BIN=${POSTERN_BIN:-})"
+shipped=$TESTS_DIR/../etc/postern.conf
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-config.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+make_tmpdir
+tmp=$TEST_TMPDIR
 conf=$tmp/postern.conf
 status=0
 # A spool of our own: the worker's user is then whoever runs the test.
@@ -30,6 +29,7 @@ run() {
 	status=$?
 }
 
+# fail - common.sh's, with the last run's output
 fail() {
 	echo "FAIL: $*"
 	echo "--- stdout"; cat "$tmp/out"

@@ -3,10 +3,12 @@
 # pair, as Symfony Mailer drives it: HELO, several messages per session,
 # dot-stuffed data, RSET, bad sequences; then the queue files are checked.
 set -u
+# shellcheck source=../lib/common.sh
+. "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 bin=${POSTERN_BIN:?}
-py=${PYTHON3:-/usr/bin/python3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/postern-test.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+py=$PYTHON3
+make_tmpdir
+work=$TEST_TMPDIR
 mkdir -p "$work/spool/incoming"
 cat >"$work/postern.conf" <<CONF
 hostname = "host.example.com"
