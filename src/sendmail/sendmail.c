@@ -141,6 +141,7 @@ main(int argc, char **argv)
 	if (cmdline_parse(argc, argv, &cl, &err) != 0) {
 		log_warn("%s", strbuf_cstr(&err));
 		fputs(cmdline_usage(), stderr);
+		strbuf_free(&err);
 		return EX_USAGE;
 	}
 	if (cl.warnings[0])
