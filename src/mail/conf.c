@@ -116,7 +116,7 @@ static cfg_opt_t conf_smarthost_opts[] = {
 	CFG_BOOL("allow_port_25", cfg_false, CFGF_NONE),
 	CFG_STR("tls", "verify", CFGF_NONE),
 	CFG_STR("tls_verify_name", NULL, CFGF_NONE),
-	CFG_STR("tls_min_version", "TLSv1.2", CFGF_NONE),
+	CFG_STR("tls_min_version", TLS_MIN_VERSION_DEFAULT, CFGF_NONE),
 	CFG_STR("tls_ca_file", NULL, CFGF_NONE),
 	CFG_STR("tls_ca_dir", NULL, CFGF_NONE),
 	CFG_STR_LIST("tls_fingerprint", NULL, CFGF_NONE),
@@ -129,11 +129,12 @@ static cfg_opt_t conf_smarthost_opts[] = {
 	CFG_STR("oauth_token_command", NULL, CFGF_NONE),
 	CFG_STR_LIST("auth_mechanisms", NULL, CFGF_NONE),
 	CFG_BOOL("auth_allow_plaintext", cfg_false, CFGF_NONE),
-	CFG_STR("connect_timeout", "30s", CFGF_NONE),
-	CFG_STR("greeting_timeout", "5m", CFGF_NONE),
-	CFG_STR("command_timeout", "5m", CFGF_NONE),
-	CFG_STR("data_block_timeout", "3m", CFGF_NONE),
-	CFG_STR("data_done_timeout", "10m", CFGF_NONE),
+	/* The session timeouts default to smarthost_policy.h's SMTP_*_MS. */
+	CFG_STR("connect_timeout", NULL, CFGF_NONE),
+	CFG_STR("greeting_timeout", NULL, CFGF_NONE),
+	CFG_STR("command_timeout", NULL, CFGF_NONE),
+	CFG_STR("data_block_timeout", NULL, CFGF_NONE),
+	CFG_STR("data_done_timeout", NULL, CFGF_NONE),
 	CFG_STR("port_stagger", "250ms", CFGF_NONE),
 	CFG_STR("port_cache_ttl", "24h", CFGF_NONE),
 	CFG_STR("password", NULL, CFGF_NONE),
@@ -159,25 +160,31 @@ static cfg_opt_t conf_root_opts[] = {
 struct conf_duration_field {
 	const char *name;
 	size_t offset;
+	uint64_t default_ms;		/* when the schema has none (NULL) */
 };
 
 static const struct conf_duration_field conf_queue_durations[] = {
-	{ "lifetime", offsetof(struct conf, queue.lifetime_ms) },
-	{ "min_backoff", offsetof(struct conf, queue.min_backoff_ms) },
-	{ "max_backoff", offsetof(struct conf, queue.max_backoff_ms) },
-	{ "delay_warning", offsetof(struct conf, queue.delay_warning_ms) },
-	{ "idle_timeout", offsetof(struct conf, queue.idle_timeout_ms) },
-	{ "rescan_interval", offsetof(struct conf, queue.rescan_interval_ms) },
+	{ "lifetime", offsetof(struct conf, queue.lifetime_ms), 0 },
+	{ "min_backoff", offsetof(struct conf, queue.min_backoff_ms), 0 },
+	{ "max_backoff", offsetof(struct conf, queue.max_backoff_ms), 0 },
+	{ "delay_warning", offsetof(struct conf, queue.delay_warning_ms), 0 },
+	{ "idle_timeout", offsetof(struct conf, queue.idle_timeout_ms), 0 },
+	{ "rescan_interval", offsetof(struct conf, queue.rescan_interval_ms), 0 },
 };
 
 static const struct conf_duration_field conf_smarthost_durations[] = {
-	{ "connect_timeout", offsetof(struct conf_smarthost, connect_timeout_ms) },
-	{ "greeting_timeout", offsetof(struct conf_smarthost, greeting_timeout_ms) },
-	{ "command_timeout", offsetof(struct conf_smarthost, command_timeout_ms) },
-	{ "data_block_timeout", offsetof(struct conf_smarthost, data_block_timeout_ms) },
-	{ "data_done_timeout", offsetof(struct conf_smarthost, data_done_timeout_ms) },
-	{ "port_stagger", offsetof(struct conf_smarthost, port_stagger_ms) },
-	{ "port_cache_ttl", offsetof(struct conf_smarthost, port_cache_ttl_ms) },
+	{ "connect_timeout", offsetof(struct conf_smarthost, timeouts.connect),
+	  SMTP_CONNECT_MS },
+	{ "greeting_timeout", offsetof(struct conf_smarthost, timeouts.greeting),
+	  SMTP_GREETING_MS },
+	{ "command_timeout", offsetof(struct conf_smarthost, timeouts.command),
+	  SMTP_COMMAND_MS },
+	{ "data_block_timeout", offsetof(struct conf_smarthost, timeouts.data_block),
+	  SMTP_DATA_BLOCK_MS },
+	{ "data_done_timeout", offsetof(struct conf_smarthost, timeouts.data_done),
+	  SMTP_DATA_DONE_MS },
+	{ "port_stagger", offsetof(struct conf_smarthost, port_stagger_ms), 0 },
+	{ "port_cache_ttl", offsetof(struct conf_smarthost, port_cache_ttl_ms), 0 },
 };
 
 #define CONF_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -894,9 +901,11 @@ conf_durations(struct conf_loader *ld, cfg_t *sec,
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *v = cfg_getstr(sec, fields[i].name);
-		uint64_t ms = 0;
+		uint64_t ms = fields[i].default_ms;
 
-		if (v == NULL || !units_parse_duration_ms(v, &ms))
+		if (v == NULL && ms > 0)
+			;	/* not set: the default */
+		else if (v == NULL || !units_parse_duration_ms(v, &ms))
 			conf_report(ld, conf_line(ld, sec, fields[i].name),
 			    "%s: not a duration", fields[i].name);
 		memcpy((char *)base + fields[i].offset, &ms, sizeof(ms));
@@ -1084,7 +1093,7 @@ conf_check_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 {
 	int line = conf_line(ld, sec, "port");
 
-	if (sh->port_auto && sh->tls == CONF_TLS_NONE)
+	if (sh->port_auto && sh->tls.level == CONF_TLS_NONE)
 		conf_report(ld, conf_line(ld, sec, "tls"), "tls = none needs "
 		    "explicit ports (port = auto only tries TLS ports); for an "
 		    "internal relay write for example port = \"25/plain\"");
@@ -1094,7 +1103,7 @@ conf_check_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 			    "between mail servers and often blocked; use 587 or "
 			    "465, or set allow_port_25 = true");
 		if (sh->ports[i].security == CONF_SEC_PLAIN &&
-		    sh->tls != CONF_TLS_NONE)
+		    sh->tls.level != CONF_TLS_NONE)
 			conf_report(ld, line, "port %u/plain sends mail without "
 			    "TLS and needs tls = none", sh->ports[i].port);
 	}
@@ -1124,31 +1133,31 @@ conf_build_tls(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 		"tls_verify_name", "tls_ca_file", "tls_ca_dir",
 	};
 
-	sh->tls = strcmp(tls, "none") == 0 ? CONF_TLS_NONE :
+	sh->tls.level = strcmp(tls, "none") == 0 ? CONF_TLS_NONE :
 	    strcmp(tls, "encrypt") == 0 ? CONF_TLS_ENCRYPT : CONF_TLS_VERIFY;
-	sh->tls_verify_name = conf_dup(sec, "tls_verify_name");
-	sh->tls_min_version = xstrdup(str_equal_nocase(cfg_getstr(sec,
-	    "tls_min_version"), "TLSv1.3") ? "TLSv1.3" : "TLSv1.2");
-	sh->tls_ca_file = conf_dup(sec, "tls_ca_file");
-	sh->tls_ca_dir = conf_dup(sec, "tls_ca_dir");
-	sh->tls_fingerprints = conf_dup_digests(sec, "tls_fingerprint",
-	    &sh->ntls_fingerprints);
-	sh->tls_pubkey_pins = conf_dup_digests(sec, "tls_pubkey_pin",
-	    &sh->ntls_pubkey_pins);
-	sh->tls_client_cert = conf_dup(sec, "tls_client_cert");
-	sh->tls_client_key = conf_dup(sec, "tls_client_key");
+	sh->tls.verify_name = conf_dup(sec, "tls_verify_name");
+	sh->tls.min_version = xstrdup(str_equal_nocase(cfg_getstr(sec,
+	    "tls_min_version"), "TLSv1.3") ? "TLSv1.3" : TLS_MIN_VERSION_DEFAULT);
+	sh->tls.ca_file = conf_dup(sec, "tls_ca_file");
+	sh->tls.ca_dir = conf_dup(sec, "tls_ca_dir");
+	sh->tls.cert_pins = conf_dup_digests(sec, "tls_fingerprint",
+	    &sh->tls.ncert_pins);
+	sh->tls.spki_pins = conf_dup_digests(sec, "tls_pubkey_pin",
+	    &sh->tls.nspki_pins);
+	sh->tls.client_cert = conf_dup(sec, "tls_client_cert");
+	sh->tls.client_key = conf_dup(sec, "tls_client_key");
 
 	for (size_t i = 0; i < CONF_NITEMS(verify_only); i++)
-		if (sh->tls != CONF_TLS_VERIFY && conf_get(sec, verify_only[i]))
+		if (sh->tls.level != CONF_TLS_VERIFY && conf_get(sec, verify_only[i]))
 			conf_report(ld, conf_line(ld, sec, verify_only[i]),
 			    "%s is only used with tls = verify", verify_only[i]);
-	if (sh->tls == CONF_TLS_NONE &&
-	    (sh->ntls_fingerprints > 0 || sh->ntls_pubkey_pins > 0))
-		conf_report(ld, conf_line(ld, sec, sh->ntls_fingerprints > 0 ?
+	if (sh->tls.level == CONF_TLS_NONE &&
+	    (sh->tls.ncert_pins > 0 || sh->tls.nspki_pins > 0))
+		conf_report(ld, conf_line(ld, sec, sh->tls.ncert_pins > 0 ?
 		    "tls_fingerprint" : "tls_pubkey_pin"), "certificate "
 		    "pinning needs TLS; it cannot be used with tls = none");
-	if ((sh->tls_client_cert == NULL) != (sh->tls_client_key == NULL))
-		conf_report(ld, conf_line(ld, sec, sh->tls_client_cert ?
+	if ((sh->tls.client_cert == NULL) != (sh->tls.client_key == NULL))
+		conf_report(ld, conf_line(ld, sec, sh->tls.client_cert ?
 		    "tls_client_cert" : "tls_client_key"), "tls_client_cert "
 		    "and tls_client_key must be given together");
 }
@@ -1266,6 +1275,7 @@ conf_build_smarthost(struct conf_loader *ld, cfg_t *sec,
 	conf_build_auth(ld, sec, sh);
 	conf_durations(ld, sec, conf_smarthost_durations,
 	    CONF_NITEMS(conf_smarthost_durations), sh);
+	sh->timeouts.data_init = sh->timeouts.command;	/* as Postfix's smtp */
 }
 
 static void
@@ -1428,15 +1438,15 @@ static void
 conf_free_smarthost(struct conf_smarthost *sh)
 {
 	free(sh->host);
-	free(sh->tls_verify_name);
+	free(sh->tls.verify_name);
 	free(sh->ports);
-	free(sh->tls_min_version);
-	free(sh->tls_ca_file);
-	free(sh->tls_ca_dir);
-	conf_free_list(sh->tls_fingerprints, sh->ntls_fingerprints);
-	conf_free_list(sh->tls_pubkey_pins, sh->ntls_pubkey_pins);
-	free(sh->tls_client_cert);
-	free(sh->tls_client_key);
+	free(sh->tls.min_version);
+	free(sh->tls.ca_file);
+	free(sh->tls.ca_dir);
+	conf_free_list(sh->tls.cert_pins, sh->tls.ncert_pins);
+	conf_free_list(sh->tls.spki_pins, sh->tls.nspki_pins);
+	free(sh->tls.client_cert);
+	free(sh->tls.client_key);
 	free(sh->username);
 	free(sh->password_file);
 	free(sh->password_command);
@@ -1641,17 +1651,17 @@ conf_print_smarthost(const struct conf_smarthost *sh, FILE *out)
 	fputs(" {\n", out);
 	conf_print_ports(sh, out);
 	conf_put_bool(out, "\t", "allow_port_25", sh->allow_port_25);
-	fprintf(out, "\ttls = %s\n", conf_tls_policy_name(sh->tls));
-	conf_put_str(out, "\t", "tls_verify_name", sh->tls_verify_name);
-	conf_put_str(out, "\t", "tls_min_version", sh->tls_min_version);
-	conf_put_str(out, "\t", "tls_ca_file", sh->tls_ca_file);
-	conf_put_str(out, "\t", "tls_ca_dir", sh->tls_ca_dir);
-	conf_put_list(out, "\t", "tls_fingerprint", sh->tls_fingerprints,
-	    sh->ntls_fingerprints);
-	conf_put_list(out, "\t", "tls_pubkey_pin", sh->tls_pubkey_pins,
-	    sh->ntls_pubkey_pins);
-	conf_put_str(out, "\t", "tls_client_cert", sh->tls_client_cert);
-	conf_put_str(out, "\t", "tls_client_key", sh->tls_client_key);
+	fprintf(out, "\ttls = %s\n", conf_tls_policy_name(sh->tls.level));
+	conf_put_str(out, "\t", "tls_verify_name", sh->tls.verify_name);
+	conf_put_str(out, "\t", "tls_min_version", sh->tls.min_version);
+	conf_put_str(out, "\t", "tls_ca_file", sh->tls.ca_file);
+	conf_put_str(out, "\t", "tls_ca_dir", sh->tls.ca_dir);
+	conf_put_list(out, "\t", "tls_fingerprint", sh->tls.cert_pins,
+	    sh->tls.ncert_pins);
+	conf_put_list(out, "\t", "tls_pubkey_pin", sh->tls.spki_pins,
+	    sh->tls.nspki_pins);
+	conf_put_str(out, "\t", "tls_client_cert", sh->tls.client_cert);
+	conf_put_str(out, "\t", "tls_client_key", sh->tls.client_key);
 	conf_put_str(out, "\t", "username", sh->username);
 	conf_put_str(out, "\t", "password_file", sh->password_file);
 	conf_put_command(out, "\t", "password_command", sh->password_command);

@@ -20,19 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* How a port is secured on the wire. */
-enum conf_security {
-	CONF_SEC_STARTTLS,	/* plaintext greeting, then STARTTLS */
-	CONF_SEC_TLS,		/* implicit TLS from the first byte (465) */
-	CONF_SEC_PLAIN,		/* no TLS; only with tls = none */
-};
-
-/* What the TLS layer demands of the server. */
-enum conf_tls_policy {
-	CONF_TLS_VERIFY,	/* TLS with certificate and host name checks */
-	CONF_TLS_ENCRYPT,	/* TLS required, certificate not verified */
-	CONF_TLS_NONE,		/* plaintext allowed (internal relays only) */
-};
+#include "smarthost_policy.h"
 
 struct conf_port {
 	unsigned port;			/* 1..65535 */
@@ -41,25 +29,13 @@ struct conf_port {
 
 struct conf_smarthost {
 	char *host;			/* section title: name to connect to */
-	char *tls_verify_name;		/* name checked in the certificate; NULL = host */
 	bool port_auto;			/* port = auto: built-in candidate list */
 	struct conf_port *ports;	/* candidates in preference order; for
-					 * port = auto the built-in list:
-					 * 465/tls, 587/starttls, and
-					 * 25/starttls if allow_port_25 */
+					 * port = auto the built-in list
+					 * (conf_auto_ports in conf.c) */
 	size_t nports;
 	bool allow_port_25;
-	enum conf_tls_policy tls;
-	char *tls_min_version;		/* "TLSv1.2" or "TLSv1.3" */
-	char *tls_ca_file;		/* NULL = system store */
-	char *tls_ca_dir;
-	char **tls_fingerprints;	/* "sha256:HEX" of the certificate;
-					 * HEX is 64 lowercase digits, no colons */
-	size_t ntls_fingerprints;
-	char **tls_pubkey_pins;		/* same form, of the SubjectPublicKeyInfo */
-	size_t ntls_pubkey_pins;
-	char *tls_client_cert;
-	char *tls_client_key;
+	struct tls_policy tls;		/* what TLS demands of the server */
 	char *username;			/* NULL = no AUTH */
 	char *password_file;		/* secret: read by the worker only */
 	char *password_command;		/* its stdout is the password */
@@ -67,11 +43,7 @@ struct conf_smarthost {
 	char **auth_mechanisms;		/* upper case; empty = strongest offered */
 	size_t nauth_mechanisms;
 	bool auth_allow_plaintext;	/* AUTH without TLS: loopback hosts only */
-	uint64_t connect_timeout_ms;
-	uint64_t greeting_timeout_ms;
-	uint64_t command_timeout_ms;
-	uint64_t data_block_timeout_ms;
-	uint64_t data_done_timeout_ms;
+	struct smtp_timeouts timeouts;	/* data_init is command_timeout */
 	uint64_t port_stagger_ms;	/* RFC 8305 style start delay between candidates */
 	uint64_t port_cache_ttl_ms;	/* how long a winning port is remembered */
 };

@@ -320,16 +320,16 @@ conf_check_files(const struct conf *conf, const struct conf_files_user *u,
 		errors += conf_files_secret(out, "password_file",
 		    sh->password_file, u);
 		errors += conf_files_secret(out, "tls_client_key",
-		    sh->tls_client_key, u);
+		    sh->tls.client_key, u);
 		errors += conf_files_program(out, "password_command program",
 		    sh->password_command, u);
 		errors += conf_files_program(out, "oauth_token_command program",
 		    sh->oauth_token_command, u);
 		errors += conf_files_public(out, "tls_client_cert",
-		    sh->tls_client_cert, false, u);
-		errors += conf_files_public(out, "tls_ca_file", sh->tls_ca_file,
+		    sh->tls.client_cert, false, u);
+		errors += conf_files_public(out, "tls_ca_file", sh->tls.ca_file,
 		    false, u);
-		errors += conf_files_public(out, "tls_ca_dir", sh->tls_ca_dir,
+		errors += conf_files_public(out, "tls_ca_dir", sh->tls.ca_dir,
 		    true, u);
 	}
 	return errors;

@@ -81,12 +81,14 @@ probe_session(struct probe_row *r, enum conf_tls_policy tls, bool auth,
     struct smtp_client **cl, struct smtp_error *err)
 {
 	struct smtp_params p;
+	struct tls_policy policy = r->h->tls;	/* the smarthost's, at this level */
 	enum smtp_fail f;
 	bool corrected;
 
 	relay_params(r->conf, r->h, &r->port, &p);
 	p.addr = r->addr;
-	p.tls = tls;
+	policy.level = tls;
+	p.tls = &policy;
 	probe_cap(&p.timeouts.connect, r->timeout_ms ? r->timeout_ms :
 	    PROBE_CONNECT_TIMEOUT_MS);
 	probe_cap(&p.timeouts.greeting, r->timeout_ms ? r->timeout_ms :
@@ -145,12 +147,12 @@ probe_thread(void *arg)
 	struct smtp_error err;
 	bool auth = r->password || r->token;
 	uint64_t t0 = probe_now_ms();
-	enum conf_tls_policy again = r->h->tls;
+	enum conf_tls_policy again = r->h->tls.level;
 	enum smtp_fail f;
 
 	r->spoken = r->port.security;
 	r->auth = -1;
-	f = probe_session(r, r->h->tls, auth, &cl, &err);
+	f = probe_session(r, r->h->tls.level, auth, &cl, &err);
 	r->elapsed_ms = probe_now_ms() - t0;
 	r->fail = f;
 	if (f == SMTP_OK) {
@@ -478,7 +480,7 @@ probe_target(const struct conf *conf, const char *host,
 		return NULL;
 	*copy = conf->smarthosts[0];
 	copy->host = (char *)host;
-	copy->tls_verify_name = NULL;
+	copy->tls.verify_name = NULL;
 	return copy;
 }
 

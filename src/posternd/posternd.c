@@ -78,7 +78,7 @@ posternd_check_tls_files(const struct conf *conf)
 		const struct conf_smarthost *h = &conf->smarthosts[i];
 		struct smtp_params p;
 
-		if (h->nports == 0 || (h->tls == CONF_TLS_NONE && !h->tls_client_cert))
+		if (h->nports == 0 || (h->tls.level == CONF_TLS_NONE && !h->tls.client_cert))
 			continue;
 		relay_params(conf, h, &h->ports[0], &p);
 		if (!smtp_check_tls_files(&p, err, sizeof(err))) {

@@ -49,31 +49,16 @@ relay_params(const struct conf *conf, const struct conf_smarthost *h,
 	p->host = h->host;
 	p->port = port->port;
 	p->security = port->security;
-	p->tls = h->tls;
-	p->tls_verify_name = h->tls_verify_name;
-	p->tls_min_version = h->tls_min_version;
-	p->tls_ca_file = h->tls_ca_file;
-	p->tls_ca_dir = h->tls_ca_dir;
-	p->tls_cert_pins = (const char *const *)h->tls_fingerprints;
-	p->ntls_cert_pins = h->ntls_fingerprints;
-	p->tls_spki_pins = (const char *const *)h->tls_pubkey_pins;
-	p->ntls_spki_pins = h->ntls_pubkey_pins;
-	p->tls_client_cert = h->tls_client_cert;
-	p->tls_client_key = h->tls_client_key;
+	p->tls = &h->tls;
 	p->helo_name = conf->hostname;
 	p->auth_user = h->username;
 	p->auth_mechanisms = (const char *const *)h->auth_mechanisms;
 	p->nauth_mechanisms = h->nauth_mechanisms;
 	p->auth_allow_plaintext = h->auth_allow_plaintext;
-	p->banner_wait_ms = h->greeting_timeout_ms &&
-	    h->greeting_timeout_ms < RELAY_BANNER_WAIT_MS ?
-	    h->greeting_timeout_ms : RELAY_BANNER_WAIT_MS;
-	p->timeouts.connect = h->connect_timeout_ms;
-	p->timeouts.greeting = h->greeting_timeout_ms;
-	p->timeouts.command = h->command_timeout_ms;
-	p->timeouts.data_init = h->command_timeout_ms;
-	p->timeouts.data_block = h->data_block_timeout_ms;
-	p->timeouts.data_done = h->data_done_timeout_ms;
+	p->banner_wait_ms = h->timeouts.greeting &&
+	    h->timeouts.greeting < RELAY_BANNER_WAIT_MS ?
+	    h->timeouts.greeting : RELAY_BANNER_WAIT_MS;
+	p->timeouts = h->timeouts;
 }
 
 bool

@@ -35,12 +35,6 @@
 #include "tls.h"
 #include "xalloc.h"
 
-#define SMTP_DEF_CONNECT	30000u
-#define SMTP_DEF_GREETING	300000u
-#define SMTP_DEF_COMMAND	300000u
-#define SMTP_DEF_DATA_INIT	120000u
-#define SMTP_DEF_DATA_BLOCK	180000u
-#define SMTP_DEF_DATA_DONE	600000u
 #define SMTP_DEF_PIPELINE	64u
 #define SMTP_QUIT_WAIT		5000u
 #define SMTP_FLUSH_AT		65536u	/* body bytes buffered before a write */
@@ -305,23 +299,21 @@ smtp_client_map_verify(enum tls_verify v)
 	}
 }
 
-/* smtp_client_tls_config - TLS settings from the parameters */
+/* smtp_client_tls_level - what TLS the parameters demand */
+static enum conf_tls_policy
+smtp_client_tls_level(const struct smtp_params *p)
+{
+	return p->tls ? p->tls->level : CONF_TLS_VERIFY;
+}
+
+/* smtp_client_tls_config - the smarthost's TLS policy, and its name for SNI */
 static void
 smtp_client_tls_config(const struct smtp_params *p, struct tls_config *tc)
 {
-	memset(tc, 0, sizeof(*tc));
+	static const struct tls_policy verify_system_store = { .level = CONF_TLS_VERIFY };
+
 	tc->sni = p->host;
-	tc->verify_name = p->tls_verify_name ? p->tls_verify_name : p->host;
-	tc->verify = p->tls == CONF_TLS_VERIFY;
-	tc->min_version = p->tls_min_version;
-	tc->ca_file = p->tls_ca_file;
-	tc->ca_dir = p->tls_ca_dir;
-	tc->cert_pins = p->tls_cert_pins;
-	tc->ncert_pins = p->ntls_cert_pins;
-	tc->spki_pins = p->tls_spki_pins;
-	tc->nspki_pins = p->ntls_spki_pins;
-	tc->client_cert = p->tls_client_cert;
-	tc->client_key = p->tls_client_key;
+	tc->policy = p->tls ? p->tls : &verify_system_store;
 }
 
 bool
@@ -375,13 +367,15 @@ smtp_client_tls(struct smtp_client *cl, const struct smtp_params *p,
 	}
 	smtp_client_record_tls(cl, conn_tls(cl->conn));
 	v = tls_check_peer(conn_tls(cl->conn), detail, sizeof(detail));
-	cl->info.verify = tc.verify || tc.ncert_pins + tc.nspki_pins > 0 ?
+	cl->info.verify = tc.policy->level == CONF_TLS_VERIFY ||
+	    tc.policy->ncert_pins + tc.policy->nspki_pins > 0 ?
 	    smtp_client_map_verify(v) : SMTP_VERIFY_NONE;
 	if (v == TLS_VERIFY_OK)
 		return SMTP_OK;
 	cl->dead = true;
 	smtp_client_fail(err, SMTP_FAIL_TLS_VERIFY, SMTP_PHASE_TLS, 0,
-	    "certificate verification failed for %s: %s", tc.verify_name, detail);
+	    "certificate verification failed for %s: %s", tc.policy->verify_name ?
+	    tc.policy->verify_name : tc.sni, detail);
 	err->verify = cl->info.verify;
 	return SMTP_FAIL_TLS_VERIFY;
 }
@@ -512,7 +506,7 @@ smtp_client_secure(struct smtp_client *cl, const struct smtp_params *p,
 		return SMTP_OK;		/* implicit TLS, asked for or detected */
 	if (cl->caps.flags & SMTP_CAP_STARTTLS)
 		return smtp_client_starttls(cl, p, helo, err);
-	if (p->tls == CONF_TLS_NONE)
+	if (smtp_client_tls_level(p) == CONF_TLS_NONE)
 		return SMTP_OK;
 	cl->dead = true;
 	return smtp_client_fail(err, SMTP_FAIL_NO_STARTTLS, SMTP_PHASE_STARTTLS,
@@ -616,13 +610,13 @@ smtp_client_auth(struct smtp_client *cl, const struct smtp_params *p,
 static void
 smtp_client_defaults(struct smtp_client *cl, const struct smtp_params *p)
 {
-	cl->to.connect = smtp_client_or(p->timeouts.connect, SMTP_DEF_CONNECT);
-	cl->to.greeting = smtp_client_or(p->timeouts.greeting, SMTP_DEF_GREETING);
-	cl->to.command = smtp_client_or(p->timeouts.command, SMTP_DEF_COMMAND);
-	cl->to.data_init = smtp_client_or(p->timeouts.data_init, SMTP_DEF_DATA_INIT);
+	cl->to.connect = smtp_client_or(p->timeouts.connect, SMTP_CONNECT_MS);
+	cl->to.greeting = smtp_client_or(p->timeouts.greeting, SMTP_GREETING_MS);
+	cl->to.command = smtp_client_or(p->timeouts.command, SMTP_COMMAND_MS);
+	cl->to.data_init = smtp_client_or(p->timeouts.data_init, SMTP_DATA_INIT_MS);
 	cl->to.data_block = smtp_client_or(p->timeouts.data_block,
-	    SMTP_DEF_DATA_BLOCK);
-	cl->to.data_done = smtp_client_or(p->timeouts.data_done, SMTP_DEF_DATA_DONE);
+	    SMTP_DATA_BLOCK_MS);
+	cl->to.data_done = smtp_client_or(p->timeouts.data_done, SMTP_DATA_DONE_MS);
 	cl->lim.max_line = p->limits.max_line ? p->limits.max_line :
 	    SMTP_REPLY_MAX_LINE;
 	cl->lim.max_reply = p->limits.max_reply ? p->limits.max_reply :
@@ -641,7 +635,7 @@ smtp_client_check_params(const struct smtp_params *p, struct smtp_error *err)
 	    p->port > 65535)
 		return smtp_client_fail(err, SMTP_FAIL_USAGE, SMTP_PHASE_CONNECT,
 		    0, "host and port (1-65535) are required");
-	if (p->security == CONF_SEC_PLAIN && p->tls != CONF_TLS_NONE)
+	if (p->security == CONF_SEC_PLAIN && smtp_client_tls_level(p) != CONF_TLS_NONE)
 		return smtp_client_fail(err, SMTP_FAIL_USAGE, SMTP_PHASE_CONNECT,
 		    0, "plaintext security requires tls = none");
 	if (p->auth_user != NULL && p->auth_password == NULL &&
@@ -661,7 +655,7 @@ smtp_client_session(struct smtp_client *cl, const struct smtp_params *p,
 
 	f = smtp_client_connect(cl, p, err);
 	if (f == SMTP_OK && p->security == CONF_SEC_STARTTLS &&
-	    p->banner_wait_ms > 0 && p->tls != CONF_TLS_NONE)
+	    p->banner_wait_ms > 0 && smtp_client_tls_level(p) != CONF_TLS_NONE)
 		f = smtp_client_detect_implicit(cl, p, err);
 	if (f == SMTP_OK && p->security == CONF_SEC_TLS)
 		f = smtp_client_tls(cl, p, err);

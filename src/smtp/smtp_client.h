@@ -53,8 +53,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
 #include "dsn_param.h"
+#include "smarthost_policy.h"
 
 struct smtp_client;
 
@@ -111,16 +111,6 @@ struct smtp_error {
 	char text[2048];		/* what happened, with the server's reply */
 };
 
-struct smtp_timeouts {			/* milliseconds; 0 = default */
-	uint64_t connect;		/* 30 s */
-	uint64_t greeting;		/* 5 min */
-	uint64_t command;		/* EHLO, STARTTLS, TLS, AUTH, MAIL, RCPT,
-					   RSET, QUIT: 5 min */
-	uint64_t data_init;		/* DATA command: 2 min */
-	uint64_t data_block;		/* each wait while sending the body: 3 min */
-	uint64_t data_done;		/* final dot: 10 min */
-};
-
 struct smtp_limits {			/* 0 = default */
 	size_t max_line;		/* reply line: 4096 */
 	size_t max_reply;		/* reply text: 64 KiB */
@@ -132,17 +122,9 @@ struct smtp_params {
 	const char *addr;		/* numeric address to use instead; NULL = resolve */
 	unsigned port;
 	enum conf_security security;
-	enum conf_tls_policy tls;	/* TLS_NONE: STARTTLS only if offered */
-	const char *tls_verify_name;	/* NULL = host */
-	const char *tls_min_version;	/* NULL = "TLSv1.2" */
-	const char *tls_ca_file;	/* NULL with ca_dir NULL = system store */
-	const char *tls_ca_dir;
-	const char *const *tls_cert_pins;	/* "sha256:HEX", any may match */
-	size_t ntls_cert_pins;
-	const char *const *tls_spki_pins;
-	size_t ntls_spki_pins;
-	const char *tls_client_cert;
-	const char *tls_client_key;
+	const struct tls_policy *tls;	/* the smarthost's; NULL = verify against
+					   the system store. Level NONE:
+					   STARTTLS only if offered */
 	const char *helo_name;		/* NULL = "localhost" */
 	const char *auth_user;		/* NULL = no AUTH */
 	const char *auth_password;	/* for PLAIN, LOGIN, CRAM-MD5 */
@@ -154,7 +136,7 @@ struct smtp_params {
 					   long gets a TLS ClientHello, for
 					   implicit-TLS ports configured as
 					   STARTTLS; 0 = never */
-	struct smtp_timeouts timeouts;
+	struct smtp_timeouts timeouts;	/* 0 = the default (smarthost_policy.h) */
 	struct smtp_limits limits;
 };
 

@@ -259,18 +259,18 @@ tls_set_trust(SSL_CTX *ctx, const struct tls_config *cfg, char *err,
 	char what[4200];
 	int ok;
 
-	if ((cfg->ca_file && !tls_readable("tls_ca_file", cfg->ca_file, false,
-	    err, errsize)) || (cfg->ca_dir && !tls_readable("tls_ca_dir",
-	    cfg->ca_dir, true, err, errsize)))
+	if ((cfg->policy->ca_file && !tls_readable("tls_ca_file", cfg->policy->ca_file, false,
+	    err, errsize)) || (cfg->policy->ca_dir && !tls_readable("tls_ca_dir",
+	    cfg->policy->ca_dir, true, err, errsize)))
 		return false;
-	if (cfg->ca_file != NULL || cfg->ca_dir != NULL)
-		ok = SSL_CTX_load_verify_locations(ctx, cfg->ca_file, cfg->ca_dir);
+	if (cfg->policy->ca_file != NULL || cfg->policy->ca_dir != NULL)
+		ok = SSL_CTX_load_verify_locations(ctx, cfg->policy->ca_file, cfg->policy->ca_dir);
 	else
 		ok = SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
 		STR_TRUNCATION_OK(str_format(what, sizeof(what), "cannot load CA certificates "
-		    "from %s", cfg->ca_file ? cfg->ca_file : cfg->ca_dir ?
-		    cfg->ca_dir : "the system store"));
+		    "from %s", cfg->policy->ca_file ? cfg->policy->ca_file : cfg->policy->ca_dir ?
+		    cfg->policy->ca_dir : "the system store"));
 		tls_openssl_error(err, errsize, what);
 		return false;
 	}
@@ -282,23 +282,23 @@ static bool
 tls_set_client_cert(SSL_CTX *ctx, const struct tls_config *cfg, char *err,
     size_t errsize)
 {
-	const char *key = cfg->client_key ? cfg->client_key : cfg->client_cert;
+	const char *key = cfg->policy->client_key ? cfg->policy->client_key : cfg->policy->client_cert;
 	char what[8400];
 
-	if (cfg->client_cert == NULL)
+	if (cfg->policy->client_cert == NULL)
 		return true;
-	if (!tls_readable("tls_client_cert", cfg->client_cert, false, err,
+	if (!tls_readable("tls_client_cert", cfg->policy->client_cert, false, err,
 	    errsize) || !tls_readable("tls_client_key", key, false, err, errsize))
 		return false;
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->client_cert) != 1)
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->policy->client_cert) != 1)
 		STR_TRUNCATION_OK(str_format(what, sizeof(what), "cannot load the client "
-		    "certificate %s", cfg->client_cert));
+		    "certificate %s", cfg->policy->client_cert));
 	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
 		STR_TRUNCATION_OK(str_format(what, sizeof(what), "cannot load the client key "
 		    "%s", key));
 	else if (SSL_CTX_check_private_key(ctx) != 1)
 		STR_TRUNCATION_OK(str_format(what, sizeof(what), "the client key %s does not "
-		    "match the certificate %s", key, cfg->client_cert));
+		    "match the certificate %s", key, cfg->policy->client_cert));
 	else
 		return true;
 	tls_openssl_error(err, errsize, what);
@@ -318,7 +318,7 @@ tls_make_ctx(const struct tls_config *cfg, char *err, size_t errsize)
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if (!tls_set_version(ctx, cfg->min_version, err, errsize) ||
+	if (!tls_set_version(ctx, cfg->policy->min_version, err, errsize) ||
 	    !tls_set_trust(ctx, cfg, err, errsize) ||
 	    !tls_set_client_cert(ctx, cfg, err, errsize)) {
 		SSL_CTX_free(ctx);
@@ -352,7 +352,8 @@ static bool
 tls_set_names(struct tls *tls, const struct tls_config *cfg)
 {
 	X509_VERIFY_PARAM *vp = SSL_get0_param(tls->ssl);
-	const char *name = cfg->verify_name ? cfg->verify_name : cfg->sni;
+	const char *name = cfg->policy->verify_name ? cfg->policy->verify_name :
+	    cfg->sni;
 
 	if (cfg->sni != NULL && !tls_is_ip(cfg->sni) &&
 	    SSL_set_tlsext_host_name(tls->ssl, cfg->sni) != 1)
@@ -395,11 +396,11 @@ tls_new(const struct tls_config *cfg, int fd, char *err, size_t errsize)
 
 	if (tls_ex_index < 0)
 		tls_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	tls->verify = cfg->verify;
+	tls->verify = cfg->policy->level == CONF_TLS_VERIFY;
 	tls->verify_err = X509_V_OK;
-	if (!tls_load_pins(cfg->cert_pins, cfg->ncert_pins, tls->cert_pins,
+	if (!tls_load_pins((const char *const *)cfg->policy->cert_pins, cfg->policy->ncert_pins, tls->cert_pins,
 	    &tls->ncert_pins, err, errsize) ||
-	    !tls_load_pins(cfg->spki_pins, cfg->nspki_pins, tls->spki_pins,
+	    !tls_load_pins((const char *const *)cfg->policy->spki_pins, cfg->policy->nspki_pins, tls->spki_pins,
 	    &tls->nspki_pins, err, errsize))
 		goto fail;
 	tls->ctx = tls_make_ctx(cfg, err, errsize);

@@ -20,21 +20,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "smarthost_policy.h"
+
 struct tls;
 
+/* One connection's TLS: the smarthost's policy, and the name for SNI. */
 struct tls_config {
-	const char *sni;		/* server name sent in SNI; NULL = none */
-	const char *verify_name;	/* name checked in the certificate */
-	bool verify;			/* chain + name + dates must verify */
-	const char *min_version;	/* "TLSv1.2" (default) or "TLSv1.3" */
-	const char *ca_file;		/* NULL and ca_dir NULL = system store */
-	const char *ca_dir;
-	const char *const *cert_pins;	/* "sha256:HEX" of the certificate */
-	size_t ncert_pins;
-	const char *const *spki_pins;	/* "sha256:HEX" of the public key */
-	size_t nspki_pins;
-	const char *client_cert;	/* PEM; NULL = no client certificate */
-	const char *client_key;
+	const char *sni;		/* server name sent in SNI, and the name
+					   checked when the policy names none */
+	const struct tls_policy *policy;	/* never NULL */
 };
 
 enum tls_io {

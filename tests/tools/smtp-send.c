@@ -34,6 +34,7 @@
 
 struct opts {
 	struct smtp_params p;
+	struct tls_policy tls;		/* p.tls points here */
 	struct smtp_envelope env;
 	const char *pins[MAX_LIST], *spki[MAX_LIST], *mechs[MAX_LIST];
 	struct smtp_rcpt rcpts[MAX_LIST];
@@ -145,11 +146,11 @@ static void
 opt_tls(struct opts *o, const char *v)
 {
 	if (strcmp(v, "verify") == 0)
-		o->p.tls = CONF_TLS_VERIFY;
+		o->tls.level = CONF_TLS_VERIFY;
 	else if (strcmp(v, "encrypt") == 0)
-		o->p.tls = CONF_TLS_ENCRYPT;
+		o->tls.level = CONF_TLS_ENCRYPT;
 	else if (strcmp(v, "none") == 0)
-		o->p.tls = CONF_TLS_NONE;
+		o->tls.level = CONF_TLS_NONE;
 	else
 		usage("--tls verify|encrypt|none");
 }
@@ -211,14 +212,14 @@ opt_one(struct opts *o, int c, const char *v)
 	case 'p': o->p.port = (unsigned)num(v); break;
 	case 's': opt_security(o, v); break;
 	case 't': opt_tls(o, v); break;
-	case 'c': o->p.tls_ca_file = v; break;
-	case 'C': o->p.tls_ca_dir = v; break;
-	case 'V': o->p.tls_verify_name = v; break;
-	case 'm': o->p.tls_min_version = v; break;
-	case 'P': add(o->pins, &o->p.ntls_cert_pins, v); break;
-	case 'K': add(o->spki, &o->p.ntls_spki_pins, v); break;
-	case 'e': o->p.tls_client_cert = v; break;
-	case 'k': o->p.tls_client_key = v; break;
+	case 'c': o->tls.ca_file = (char *)v; break;
+	case 'C': o->tls.ca_dir = (char *)v; break;
+	case 'V': o->tls.verify_name = (char *)v; break;
+	case 'm': o->tls.min_version = (char *)v; break;
+	case 'P': add(o->pins, &o->tls.ncert_pins, v); break;
+	case 'K': add(o->spki, &o->tls.nspki_pins, v); break;
+	case 'e': o->tls.client_cert = (char *)v; break;
+	case 'k': o->tls.client_key = (char *)v; break;
 	case 'H': o->p.helo_name = v; break;
 	case 'u': o->p.auth_user = v; break;
 	case 'w': o->password = read_secret(v); break;
@@ -244,7 +245,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->p.host = "127.0.0.1";
 	o->p.security = CONF_SEC_STARTTLS;
-	o->p.tls = CONF_TLS_VERIFY;
+	o->tls.level = CONF_TLS_VERIFY;
+	o->p.tls = &o->tls;
 	o->env.sender = "sender@example.org";
 	o->count = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -252,8 +254,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	if (optind + 1 != argc || o->env.nrcpts == 0)
 		usage("need --to and one message file");
 	o->file = argv[optind];
-	o->p.tls_cert_pins = o->pins;
-	o->p.tls_spki_pins = o->spki;
+	o->tls.cert_pins = (char **)o->pins;
+	o->tls.spki_pins = (char **)o->spki;
 	o->p.auth_mechanisms = o->mechs;
 	o->p.auth_password = o->password;
 	o->p.auth_token = o->token;

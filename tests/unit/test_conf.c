@@ -196,7 +196,7 @@ START_TEST(shipped_config_loads)
 	ck_assert(sh->port_auto);
 	ck_assert_str_eq(sh->username, "user@example.com");
 	ck_assert_str_eq(sh->password_file, "/etc/postern/password");
-	ck_assert_int_eq(sh->tls, CONF_TLS_VERIFY);
+	ck_assert_int_eq(sh->tls.level, CONF_TLS_VERIFY);
 	loaded_free(&r);
 }
 END_TEST
@@ -240,7 +240,7 @@ START_TEST(defaults)
 	ck_assert(!c->log.debug);
 
 	ck_assert_str_eq(sh->host, "mx.example.net");
-	ck_assert_ptr_null(sh->tls_verify_name);
+	ck_assert_ptr_null(sh->tls.verify_name);
 	ck_assert(sh->port_auto);
 	ck_assert_uint_eq(sh->nports, 3);
 	ck_assert_uint_eq(sh->ports[0].port, 587);
@@ -250,25 +250,25 @@ START_TEST(defaults)
 	ck_assert_uint_eq(sh->ports[2].port, 2525);
 	ck_assert_int_eq(sh->ports[2].security, CONF_SEC_STARTTLS);
 	ck_assert(!sh->allow_port_25);
-	ck_assert_int_eq(sh->tls, CONF_TLS_VERIFY);
-	ck_assert_str_eq(sh->tls_min_version, "TLSv1.2");
-	ck_assert_ptr_null(sh->tls_ca_file);
-	ck_assert_ptr_null(sh->tls_ca_dir);
-	ck_assert_uint_eq(sh->ntls_fingerprints, 0);
-	ck_assert_uint_eq(sh->ntls_pubkey_pins, 0);
-	ck_assert_ptr_null(sh->tls_client_cert);
-	ck_assert_ptr_null(sh->tls_client_key);
+	ck_assert_int_eq(sh->tls.level, CONF_TLS_VERIFY);
+	ck_assert_str_eq(sh->tls.min_version, "TLSv1.2");
+	ck_assert_ptr_null(sh->tls.ca_file);
+	ck_assert_ptr_null(sh->tls.ca_dir);
+	ck_assert_uint_eq(sh->tls.ncert_pins, 0);
+	ck_assert_uint_eq(sh->tls.nspki_pins, 0);
+	ck_assert_ptr_null(sh->tls.client_cert);
+	ck_assert_ptr_null(sh->tls.client_key);
 	ck_assert_ptr_null(sh->username);
 	ck_assert_ptr_null(sh->password_file);
 	ck_assert_ptr_null(sh->password_command);
 	ck_assert_ptr_null(sh->oauth_token_command);
 	ck_assert_uint_eq(sh->nauth_mechanisms, 0);
 	ck_assert(!sh->auth_allow_plaintext);
-	ck_assert_uint_eq(sh->connect_timeout_ms, 30000);
-	ck_assert_uint_eq(sh->greeting_timeout_ms, 5 * MIN);
-	ck_assert_uint_eq(sh->command_timeout_ms, 5 * MIN);
-	ck_assert_uint_eq(sh->data_block_timeout_ms, 3 * MIN);
-	ck_assert_uint_eq(sh->data_done_timeout_ms, 10 * MIN);
+	ck_assert_uint_eq(sh->timeouts.connect, 30000);
+	ck_assert_uint_eq(sh->timeouts.greeting, 5 * MIN);
+	ck_assert_uint_eq(sh->timeouts.command, 5 * MIN);
+	ck_assert_uint_eq(sh->timeouts.data_block, 3 * MIN);
+	ck_assert_uint_eq(sh->timeouts.data_done, 10 * MIN);
 	ck_assert_uint_eq(sh->port_stagger_ms, 250);
 	ck_assert_uint_eq(sh->port_cache_ttl_ms, 24 * 60 * MIN);
 	conf_free(c);
@@ -319,7 +319,7 @@ START_TEST(port_list_and_inference)
 	ck_assert_int_eq(sh->ports[5].security, CONF_SEC_STARTTLS);
 	ck_assert_uint_eq(sh->ports[6].port, 25);
 	ck_assert_int_eq(sh->ports[6].security, CONF_SEC_PLAIN);
-	ck_assert_int_eq(sh->tls, CONF_TLS_NONE);
+	ck_assert_int_eq(sh->tls.level, CONF_TLS_NONE);
 	conf_free(c);
 }
 END_TEST
@@ -455,11 +455,11 @@ START_TEST(fingerprints_normalized)
 	    "}\n");
 	const struct conf_smarthost *sh = &c->smarthosts[0];
 
-	ck_assert_uint_eq(sh->ntls_fingerprints, 1);
-	ck_assert_str_eq(sh->tls_fingerprints[0], "sha256:"
+	ck_assert_uint_eq(sh->tls.ncert_pins, 1);
+	ck_assert_str_eq(sh->tls.cert_pins[0], "sha256:"
 	    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
-	ck_assert_uint_eq(sh->ntls_pubkey_pins, 1);
-	ck_assert_str_eq(sh->tls_pubkey_pins[0], "sha256:"
+	ck_assert_uint_eq(sh->tls.nspki_pins, 1);
+	ck_assert_str_eq(sh->tls.spki_pins[0], "sha256:"
 	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	conf_free(c);
 	expect_error("smarthost \"a.example\" {\n  tls_fingerprint = "
@@ -493,7 +493,7 @@ START_TEST(client_cert_and_key)
 	c = load_ok("smarthost \"a.example\" {\n"
 	    "  tls_client_cert = \"/etc/postern/client.pem\"\n"
 	    "  tls_client_key = \"/etc/postern/client.key\"\n}\n");
-	ck_assert_str_eq(c->smarthosts[0].tls_client_key,
+	ck_assert_str_eq(c->smarthosts[0].tls.client_key,
 	    "/etc/postern/client.key");
 	conf_free(c);
 }
@@ -655,15 +655,15 @@ assert_same_smarthost(const struct conf_smarthost *a,
 		ck_assert_int_eq(a->ports[i].security, b->ports[i].security);
 	}
 	ck_assert_int_eq(a->allow_port_25, b->allow_port_25);
-	ck_assert_int_eq(a->tls, b->tls);
-	ck_assert_str_eq(a->tls_min_version, b->tls_min_version);
-	ck_assert_uint_eq(a->ntls_fingerprints, b->ntls_fingerprints);
+	ck_assert_int_eq(a->tls.level, b->tls.level);
+	ck_assert_str_eq(a->tls.min_version, b->tls.min_version);
+	ck_assert_uint_eq(a->tls.ncert_pins, b->tls.ncert_pins);
 	ck_assert_uint_eq(a->nauth_mechanisms, b->nauth_mechanisms);
 	ck_assert_pstr_eq(a->username, b->username);
 	ck_assert_pstr_eq(a->password_file, b->password_file);
-	ck_assert_pstr_eq(a->tls_client_key, b->tls_client_key);
-	ck_assert_uint_eq(a->connect_timeout_ms, b->connect_timeout_ms);
-	ck_assert_uint_eq(a->data_done_timeout_ms, b->data_done_timeout_ms);
+	ck_assert_pstr_eq(a->tls.client_key, b->tls.client_key);
+	ck_assert_uint_eq(a->timeouts.connect, b->timeouts.connect);
+	ck_assert_uint_eq(a->timeouts.data_done, b->timeouts.data_done);
 	ck_assert_uint_eq(a->port_stagger_ms, b->port_stagger_ms);
 	ck_assert_uint_eq(a->port_cache_ttl_ms, b->port_cache_ttl_ms);
 }
