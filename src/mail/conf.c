@@ -3,17 +3,20 @@
  * display.
  *
  * Contract: conf_load() is the only function that touches libconfuse; the
- * rest of postern sees a plain struct conf. Loading runs in two passes.
- * While libconfuse reads the file, a validate callback on every option
- * notes the line where the option was set and checks the value on its own
- * (a port entry, a duration, a host name). A bad value is reported with
- * its line and parsing goes on, so one run shows every bad value; syntax
- * errors (an unknown option, a missing brace, a bad integer or boolean)
- * stop libconfuse at once. After a clean parse, conf_build_*() copy the
- * values into struct conf and apply the rules that involve several
- * options (client certificate and key, username and password source, port
- * list and TLS policy); those errors carry the line of the option
- * involved, or of its section when the option is missing.
+ * rest of postern sees a plain struct conf. Every option is one row of a
+ * table (conf_*_opts below): its name, its kind, its default, where its
+ * value lands and its check; the libconfuse schema, the build pass, the
+ * printout and conf_free() all come from the tables. Loading runs in two
+ * passes. While libconfuse reads the file, a validate callback on every
+ * option notes the line where the option was set and checks the value on
+ * its own (a port entry, a duration, a host name). A bad value is reported
+ * with its line and parsing goes on, so one run shows every bad value;
+ * syntax errors (an unknown option, a missing brace, a bad integer or
+ * boolean) stop libconfuse at once. After a clean parse,
+ * conf_build_values() stores the values, and code applies the rules that
+ * involve several options (client certificate and key, username and
+ * password source, port list and TLS policy); those errors carry the line
+ * of the option involved, or of its section when the option is missing.
  *
  * Failure: every problem is one log_warn() line "PATH:LINE: message"
  * ("PATH: message" when no line applies); conf_load() then returns
@@ -56,138 +59,13 @@
 #include "xalloc.h"
 
 #define CONF_MSG_MAX		512
+#define CONF_NITEMS(a)		(sizeof(a) / sizeof((a)[0]))
 #define CONF_DIGEST_LEN		(sizeof("sha256:") - 1 + 64)
 #define CONF_CONCURRENCY_MAX	100
 #define CONF_PASSWORD_ADVICE \
 	"secrets do not belong in postern.conf, which every local user " \
 	"may be able to read; put the password in a file named by " \
 	"password_file (mode 0640) or print it from password_command"
-
-/* --- Schema ----------------------------------------------------------------
- *
- * Durations and sizes are strings checked with units.h. Lists have no
- * libconfuse defaults: their defaults are applied in conf_build_*(), so
- * that a validate callback runs only for values written in the file.
- * Every section accepts "password" only to refuse it with advice.
- */
-
-static cfg_opt_t conf_alias_opts[] = {
-	CFG_STR_LIST("to", NULL, CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-static cfg_opt_t conf_sender_opts[] = {
-	CFG_STR("masquerade_domain", NULL, CFGF_NONE),
-	CFG_STR_LIST("masquerade_exceptions", NULL, CFGF_NONE),
-	CFG_STR("envelope_sender", NULL, CFGF_NONE),
-	CFG_BOOL("rewrite_header_from", cfg_false, CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-static cfg_opt_t conf_queue_opts[] = {
-	CFG_STR("lifetime", "5d", CFGF_NONE),
-	CFG_STR("min_backoff", "1m", CFGF_NONE),
-	CFG_STR("max_backoff", "1h", CFGF_NONE),
-	CFG_STR("delay_warning", "0", CFGF_NONE),
-	CFG_STR("idle_timeout", "30s", CFGF_NONE),
-	CFG_STR("rescan_interval", "5m", CFGF_NONE),
-	CFG_INT("concurrency", 2, CFGF_NONE),
-	CFG_STR("max_message_size", "35M", CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-static cfg_opt_t conf_log_opts[] = {
-	CFG_STR("target", "syslog", CFGF_NONE),
-	CFG_BOOL("debug", cfg_false, CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-/*
- * Timeout defaults follow RFC 5321 section 4.5.3.2: 5 minutes for the
- * greeting and for each command, 3 minutes for each block of DATA, 10
- * minutes for the reply to the final dot.
- */
-static cfg_opt_t conf_smarthost_opts[] = {
-	CFG_STR_LIST("port", NULL, CFGF_NONE),
-	CFG_BOOL("allow_port_25", cfg_false, CFGF_NONE),
-	CFG_STR("tls", "verify", CFGF_NONE),
-	CFG_STR("tls_verify_name", NULL, CFGF_NONE),
-	CFG_STR("tls_min_version", TLS_MIN_VERSION_DEFAULT, CFGF_NONE),
-	CFG_STR("tls_ca_file", NULL, CFGF_NONE),
-	CFG_STR("tls_ca_dir", NULL, CFGF_NONE),
-	CFG_STR_LIST("tls_fingerprint", NULL, CFGF_NONE),
-	CFG_STR_LIST("tls_pubkey_pin", NULL, CFGF_NONE),
-	CFG_STR("tls_client_cert", NULL, CFGF_NONE),
-	CFG_STR("tls_client_key", NULL, CFGF_NONE),
-	CFG_STR("username", NULL, CFGF_NONE),
-	CFG_STR("password_file", NULL, CFGF_NONE),
-	CFG_STR("password_command", NULL, CFGF_NONE),
-	CFG_STR("oauth_token_command", NULL, CFGF_NONE),
-	CFG_STR_LIST("auth_mechanisms", NULL, CFGF_NONE),
-	CFG_BOOL("auth_allow_plaintext", cfg_false, CFGF_NONE),
-	/* The session timeouts default to smarthost_policy.h's SMTP_*_MS. */
-	CFG_STR("connect_timeout", NULL, CFGF_NONE),
-	CFG_STR("greeting_timeout", NULL, CFGF_NONE),
-	CFG_STR("command_timeout", NULL, CFGF_NONE),
-	CFG_STR("data_block_timeout", NULL, CFGF_NONE),
-	CFG_STR("data_done_timeout", NULL, CFGF_NONE),
-	CFG_STR("port_stagger", "250ms", CFGF_NONE),
-	CFG_STR("port_cache_ttl", "24h", CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-static cfg_opt_t conf_root_opts[] = {
-	CFG_STR("hostname", NULL, CFGF_NONE),
-	CFG_STR("domain", NULL, CFGF_NONE),
-	CFG_SEC("smarthost", conf_smarthost_opts,
-	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-	CFG_STR("aliases_file", "/etc/aliases", CFGF_NONE),
-	CFG_SEC("alias", conf_alias_opts,
-	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-	CFG_SEC("sender", conf_sender_opts, CFGF_NONE),
-	CFG_SEC("queue", conf_queue_opts, CFGF_NONE),
-	CFG_SEC("log", conf_log_opts, CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-/* Durations stored in struct conf and struct conf_smarthost, in print order. */
-struct conf_duration_field {
-	const char *name;
-	size_t offset;
-	uint64_t default_ms;		/* when the schema has none (NULL) */
-};
-
-static const struct conf_duration_field conf_queue_durations[] = {
-	{ "lifetime", offsetof(struct conf, queue.lifetime_ms), 0 },
-	{ "min_backoff", offsetof(struct conf, queue.min_backoff_ms), 0 },
-	{ "max_backoff", offsetof(struct conf, queue.max_backoff_ms), 0 },
-	{ "delay_warning", offsetof(struct conf, queue.delay_warning_ms), 0 },
-	{ "idle_timeout", offsetof(struct conf, queue.idle_timeout_ms), 0 },
-	{ "rescan_interval", offsetof(struct conf, queue.rescan_interval_ms), 0 },
-};
-
-static const struct conf_duration_field conf_smarthost_durations[] = {
-	{ "connect_timeout", offsetof(struct conf_smarthost, timeouts.connect),
-	  SMTP_CONNECT_MS },
-	{ "greeting_timeout", offsetof(struct conf_smarthost, timeouts.greeting),
-	  SMTP_GREETING_MS },
-	{ "command_timeout", offsetof(struct conf_smarthost, timeouts.command),
-	  SMTP_COMMAND_MS },
-	{ "data_block_timeout", offsetof(struct conf_smarthost, timeouts.data_block),
-	  SMTP_DATA_BLOCK_MS },
-	{ "data_done_timeout", offsetof(struct conf_smarthost, timeouts.data_done),
-	  SMTP_DATA_DONE_MS },
-	{ "port_stagger", offsetof(struct conf_smarthost, port_stagger_ms), 0 },
-	{ "port_cache_ttl", offsetof(struct conf_smarthost, port_cache_ttl_ms), 0 },
-};
-
-#define CONF_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * port = auto, in order of preference: submission with STARTTLS, then
@@ -575,45 +453,6 @@ conf_check_alias_target(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 }
 
 static bool
-conf_check_duration(cfg_opt_t *opt, unsigned i, char *why, size_t size)
-{
-	const char *v = cfg_opt_getnstr(opt, i);
-	uint64_t ms;
-
-	if (units_parse_duration_ms(v, &ms))
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a duration (examples: 250ms, "
-	    "30s, 5m, 1h30m, 5d)", v));
-	return false;
-}
-
-static bool
-conf_check_duration_pos(cfg_opt_t *opt, unsigned i, char *why, size_t size)
-{
-	uint64_t ms;
-
-	if (!conf_check_duration(opt, i, why, size))
-		return false;
-	if (units_parse_duration_ms(cfg_opt_getnstr(opt, i), &ms) && ms > 0)
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "must be longer than zero"));
-	return false;
-}
-
-static bool
-conf_check_size(cfg_opt_t *opt, unsigned i, char *why, size_t size)
-{
-	const char *v = cfg_opt_getnstr(opt, i);
-	uint64_t n;
-
-	if (units_parse_size(v, &n))
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a size (examples: 0 for no "
-	    "limit, 512k, 35M, 1G)", v));
-	return false;
-}
-
-static bool
 conf_check_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
 	long n = cfg_opt_getnint(opt, i);
@@ -622,29 +461,6 @@ conf_check_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 		return true;
 	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 1 and %d", n,
 	    CONF_CONCURRENCY_MAX));
-	return false;
-}
-
-static bool
-conf_check_log_target(cfg_opt_t *opt, unsigned i, char *why, size_t size)
-{
-	const char *v = cfg_opt_getnstr(opt, i);
-
-	if (strcmp(v, "syslog") == 0 || strcmp(v, "stderr") == 0)
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not syslog or stderr", v));
-	return false;
-}
-
-static bool
-conf_check_tls(cfg_opt_t *opt, unsigned i, char *why, size_t size)
-{
-	const char *v = cfg_opt_getnstr(opt, i);
-
-	if (strcmp(v, "verify") == 0 || strcmp(v, "encrypt") == 0 ||
-	    strcmp(v, "none") == 0)
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not verify, encrypt or none", v));
 	return false;
 }
 
@@ -703,68 +519,238 @@ conf_check_password(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	return false;
 }
 
-/*
- * Which check applies to which option. A NULL section matches every
- * section. empty_ok: for a single string, "" means "not set".
+/* --- The options: one table ---------------------------------------------------
+ *
+ * One row per option: its name, its kind (how it is written in the file
+ * and where its value lands), its default, and the check each value gets
+ * as it is read. The libconfuse schema (conf_schema), the build pass
+ * (conf_build_values), the printout (conf_print_values) and conf_free all
+ * walk these tables. Rules that involve several options stay as code
+ * (conf_build_*). Durations and sizes are strings checked with units.h.
+ * Lists have no libconfuse defaults, so a validate callback runs only for
+ * values written in the file. Every section accepts "password" only to
+ * refuse it with advice.
  */
-static const struct conf_check {
-	const char *section;
-	const char *option;
-	conf_check_fn *check;
-	bool empty_ok;
-} conf_checks[] = {
-	{ NULL, "password", conf_check_password, false },
-	{ "root", "hostname", conf_check_dns_name, true },
-	{ "root", "domain", conf_check_dns_name, true },
-	{ "root", "aliases_file", conf_check_path, true },
-	{ "alias", "to", conf_check_alias_target, false },
-	{ "sender", "masquerade_domain", conf_check_dns_name, true },
-	{ "sender", "masquerade_exceptions", conf_check_local_name, false },
-	{ "sender", "envelope_sender", conf_check_address, true },
-	{ "queue", "lifetime", conf_check_duration_pos, false },
-	{ "queue", "min_backoff", conf_check_duration_pos, false },
-	{ "queue", "max_backoff", conf_check_duration_pos, false },
-	{ "queue", "delay_warning", conf_check_duration, false },
-	{ "queue", "idle_timeout", conf_check_duration, false },
-	{ "queue", "rescan_interval", conf_check_duration_pos, false },
-	{ "queue", "concurrency", conf_check_concurrency, false },
-	{ "queue", "max_message_size", conf_check_size, false },
-	{ "log", "target", conf_check_log_target, false },
-	{ "smarthost", "port", conf_check_port, false },
-	{ "smarthost", "tls", conf_check_tls, false },
-	{ "smarthost", "tls_verify_name", conf_check_dns_name, true },
-	{ "smarthost", "tls_min_version", conf_check_tls_version, false },
-	{ "smarthost", "tls_ca_file", conf_check_path, true },
-	{ "smarthost", "tls_ca_dir", conf_check_path, true },
-	{ "smarthost", "tls_fingerprint", conf_check_digest, false },
-	{ "smarthost", "tls_pubkey_pin", conf_check_digest, false },
-	{ "smarthost", "tls_client_cert", conf_check_path, true },
-	{ "smarthost", "tls_client_key", conf_check_path, true },
-	{ "smarthost", "username", conf_check_text, true },
-	{ "smarthost", "password_file", conf_check_path, true },
-	{ "smarthost", "password_command", conf_check_command, true },
-	{ "smarthost", "oauth_token_command", conf_check_command, true },
-	{ "smarthost", "auth_mechanisms", conf_check_mechanism, false },
-	{ "smarthost", "connect_timeout", conf_check_duration_pos, false },
-	{ "smarthost", "greeting_timeout", conf_check_duration_pos, false },
-	{ "smarthost", "command_timeout", conf_check_duration_pos, false },
-	{ "smarthost", "data_block_timeout", conf_check_duration_pos, false },
-	{ "smarthost", "data_done_timeout", conf_check_duration_pos, false },
-	{ "smarthost", "port_stagger", conf_check_duration, false },
-	{ "smarthost", "port_cache_ttl", conf_check_duration, false },
+
+enum conf_kind {
+	CONF_SECTION,	/* a section; .sub is its table */
+	CONF_TEXT,	/* char *; unset or "" = NULL */
+	CONF_COMMAND,	/* CONF_TEXT, printed with its arguments masked */
+	CONF_TEXTS,	/* char ** list, its length at .count */
+	CONF_DIGESTS,	/* CONF_TEXTS of "sha256:HEX", kept in canonical form */
+	CONF_BOOL,	/* bool */
+	CONF_COUNT,	/* unsigned, written as an integer */
+	CONF_MS,	/* uint64_t milliseconds, written as a duration */
+	CONF_BYTES,	/* uint64_t bytes, written as a size */
+	CONF_CHOICE,	/* an enum, written as one of .choices (in enum order) */
+	CONF_PORTS,	/* a list that conf_build_ports reads */
+	CONF_REFUSED,	/* "password": accepted only to be refused */
 };
 
-static const struct conf_check *
-conf_find_check(const char *section, const char *option)
-{
-	for (size_t i = 0; i < CONF_NITEMS(conf_checks); i++) {
-		const struct conf_check *c = &conf_checks[i];
+struct conf_section;
 
-		if ((c->section == NULL || strcmp(c->section, section) == 0) &&
-		    strcmp(c->option, option) == 0)
-			return c;
+struct conf_opt {
+	const char *name;
+	enum conf_kind kind;
+	const char *def;		/* default as written in the file */
+	uint64_t def_num;		/* BOOL, COUNT, and MS without .def */
+	size_t at;			/* offsetof the value in the section's struct */
+	size_t count;			/* TEXTS, DIGESTS: offsetof the length */
+	conf_check_fn *check;		/* each value on its own, beyond its kind */
+	bool empty_ok;			/* TEXT: "" means not set, unchecked */
+	bool positive;			/* MS: more than zero */
+	const char *const *choices;	/* CHOICE: NULL-terminated, in enum order */
+	const struct conf_section *sub;	/* SECTION */
+};
+
+/* A section, and the struct its values land in. */
+struct conf_section {
+	const char *name;
+	const struct conf_opt *opts;
+	size_t nopts;
+	cfg_flag_t flags;
+};
+
+#define CONF_SECTION_OF(nm, table, fl)	{ nm, table, CONF_NITEMS(table), fl }
+
+/* One row per option, by kind. */
+#define OPT_TEXT(n, where, chk) \
+	{ .name = n, .kind = CONF_TEXT, .at = where, .check = chk, .empty_ok = true }
+#define OPT_TEXT_DEF(n, d, where, chk) \
+	{ .name = n, .kind = CONF_TEXT, .def = d, .at = where, .check = chk }
+#define OPT_COMMAND(n, where) \
+	{ .name = n, .kind = CONF_COMMAND, .at = where, \
+	  .check = conf_check_command, .empty_ok = true }
+#define OPT_LIST(n, where, len, chk) \
+	{ .name = n, .kind = CONF_TEXTS, .at = where, .count = len, .check = chk }
+#define OPT_DIGESTS(n, where, len) \
+	{ .name = n, .kind = CONF_DIGESTS, .at = where, .count = len, \
+	  .check = conf_check_digest }
+#define OPT_BOOL(n, where)	{ .name = n, .kind = CONF_BOOL, .at = where }
+#define OPT_COUNT(n, d, where, chk) \
+	{ .name = n, .kind = CONF_COUNT, .def_num = d, .at = where, .check = chk }
+#define OPT_MS(n, d, where, pos) \
+	{ .name = n, .kind = CONF_MS, .def = d, .at = where, .positive = pos }
+#define OPT_MS_NUM(n, d, where) \
+	{ .name = n, .kind = CONF_MS, .def_num = d, .at = where, .positive = true }
+#define OPT_BYTES(n, d, where)	{ .name = n, .kind = CONF_BYTES, .def = d, .at = where }
+#define OPT_CHOICE(n, names, where) \
+	{ .name = n, .kind = CONF_CHOICE, .def = names[0], .at = where, .choices = names }
+#define OPT_PORTS(n)		{ .name = n, .kind = CONF_PORTS, .check = conf_check_port }
+#define OPT_SECTION(n, sec)	{ .name = n, .kind = CONF_SECTION, .sub = &sec }
+#define OPT_REFUSED(n)		{ .name = n, .kind = CONF_REFUSED, .check = conf_check_password }
+
+#define SH(f)	offsetof(struct conf_smarthost, f)
+#define AL(f)	offsetof(struct conf_alias, f)
+#define CF(f)	offsetof(struct conf, f)
+
+static const char *const conf_tls_names[] = { "verify", "encrypt", "none", NULL };
+static const char *const conf_log_names[] = { "syslog", "stderr", NULL };
+
+/*
+ * Timeout defaults are smarthost_policy.h's, after RFC 5321 section
+ * 4.5.3.2: 5 minutes for the greeting and for each command, 3 minutes for
+ * each block of DATA, 10 minutes for the reply to the final dot.
+ */
+static const struct conf_opt conf_smarthost_opts[] = {
+	OPT_PORTS("port"),
+	OPT_BOOL("allow_port_25", SH(allow_port_25)),
+	OPT_CHOICE("tls", conf_tls_names, SH(tls.level)),
+	OPT_TEXT("tls_verify_name", SH(tls.verify_name), conf_check_dns_name),
+	OPT_TEXT_DEF("tls_min_version", TLS_MIN_VERSION_DEFAULT, SH(tls.min_version),
+	    conf_check_tls_version),
+	OPT_TEXT("tls_ca_file", SH(tls.ca_file), conf_check_path),
+	OPT_TEXT("tls_ca_dir", SH(tls.ca_dir), conf_check_path),
+	OPT_DIGESTS("tls_fingerprint", SH(tls.cert_pins), SH(tls.ncert_pins)),
+	OPT_DIGESTS("tls_pubkey_pin", SH(tls.spki_pins), SH(tls.nspki_pins)),
+	OPT_TEXT("tls_client_cert", SH(tls.client_cert), conf_check_path),
+	OPT_TEXT("tls_client_key", SH(tls.client_key), conf_check_path),
+	OPT_TEXT("username", SH(username), conf_check_text),
+	OPT_TEXT("password_file", SH(password_file), conf_check_path),
+	OPT_COMMAND("password_command", SH(password_command)),
+	OPT_COMMAND("oauth_token_command", SH(oauth_token_command)),
+	OPT_LIST("auth_mechanisms", SH(auth_mechanisms), SH(nauth_mechanisms),
+	    conf_check_mechanism),
+	OPT_BOOL("auth_allow_plaintext", SH(auth_allow_plaintext)),
+	OPT_MS_NUM("connect_timeout", SMTP_CONNECT_MS, SH(timeouts.connect)),
+	OPT_MS_NUM("greeting_timeout", SMTP_GREETING_MS, SH(timeouts.greeting)),
+	OPT_MS_NUM("command_timeout", SMTP_COMMAND_MS, SH(timeouts.command)),
+	OPT_MS_NUM("data_block_timeout", SMTP_DATA_BLOCK_MS, SH(timeouts.data_block)),
+	OPT_MS_NUM("data_done_timeout", SMTP_DATA_DONE_MS, SH(timeouts.data_done)),
+	OPT_MS("port_stagger", "250ms", SH(port_stagger_ms), false),
+	OPT_MS("port_cache_ttl", "24h", SH(port_cache_ttl_ms), false),
+	OPT_REFUSED("password"),
+};
+
+static const struct conf_opt conf_alias_opts[] = {
+	OPT_LIST("to", AL(targets), AL(ntargets), conf_check_alias_target),
+	OPT_REFUSED("password"),
+};
+
+static const struct conf_opt conf_sender_opts[] = {
+	OPT_TEXT("masquerade_domain", CF(sender.masquerade_domain),
+	    conf_check_dns_name),
+	OPT_LIST("masquerade_exceptions", CF(sender.masquerade_exceptions),
+	    CF(sender.nmasquerade_exceptions), conf_check_local_name),
+	OPT_TEXT("envelope_sender", CF(sender.envelope_sender), conf_check_address),
+	OPT_BOOL("rewrite_header_from", CF(sender.rewrite_header_from)),
+	OPT_REFUSED("password"),
+};
+
+static const struct conf_opt conf_queue_opts[] = {
+	OPT_MS("lifetime", "5d", CF(queue.lifetime_ms), true),
+	OPT_MS("min_backoff", "1m", CF(queue.min_backoff_ms), true),
+	OPT_MS("max_backoff", "1h", CF(queue.max_backoff_ms), true),
+	OPT_MS("delay_warning", "0", CF(queue.delay_warning_ms), false),
+	OPT_MS("idle_timeout", "30s", CF(queue.idle_timeout_ms), false),
+	OPT_MS("rescan_interval", "5m", CF(queue.rescan_interval_ms), true),
+	OPT_COUNT("concurrency", 2, CF(queue.concurrency), conf_check_concurrency),
+	OPT_BYTES("max_message_size", "35M", CF(queue.max_message_size)),
+	OPT_REFUSED("password"),
+};
+
+static const struct conf_opt conf_log_opts[] = {
+	OPT_CHOICE("target", conf_log_names, CF(log.target)),
+	OPT_BOOL("debug", CF(log.debug)),
+	OPT_REFUSED("password"),
+};
+
+static const struct conf_section conf_smarthost_section = CONF_SECTION_OF(
+    "smarthost", conf_smarthost_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+static const struct conf_section conf_alias_section = CONF_SECTION_OF(
+    "alias", conf_alias_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+static const struct conf_section conf_sender_section = CONF_SECTION_OF(
+    "sender", conf_sender_opts, CFGF_NONE);
+static const struct conf_section conf_queue_section = CONF_SECTION_OF(
+    "queue", conf_queue_opts, CFGF_NONE);
+static const struct conf_section conf_log_section = CONF_SECTION_OF(
+    "log", conf_log_opts, CFGF_NONE);
+
+/* The file's top level, in the order conf_print() shows it. */
+static const struct conf_opt conf_root_opts[] = {
+	OPT_TEXT("hostname", CF(hostname), conf_check_dns_name),
+	OPT_TEXT("domain", CF(domain), conf_check_dns_name),
+	OPT_SECTION("smarthost", conf_smarthost_section),
+	{ .name = "aliases_file", .kind = CONF_TEXT, .def = "/etc/aliases",
+	  .at = CF(aliases_file), .check = conf_check_path, .empty_ok = true },
+	OPT_SECTION("alias", conf_alias_section),
+	OPT_SECTION("sender", conf_sender_section),
+	OPT_SECTION("queue", conf_queue_section),
+	OPT_SECTION("log", conf_log_section),
+	OPT_REFUSED("password"),
+};
+
+static const struct conf_section conf_root_section = CONF_SECTION_OF(
+    "root", conf_root_opts, CFGF_NONE);
+
+/* conf_check_kind - a duration, a size or a choice, as its kind says */
+static bool
+conf_check_kind(const struct conf_opt *o, const char *v, char *why, size_t size)
+{
+	uint64_t n;
+	size_t i;
+
+	if (o->kind == CONF_MS && !units_parse_duration_ms(v, &n))
+		STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a duration "
+		    "(examples: 250ms, 30s, 5m, 1h30m, 5d)", v));
+	else if (o->kind == CONF_MS && o->positive && n == 0)
+		STR_TRUNCATION_OK(str_copy(why, size, "must be longer than zero"));
+	else if (o->kind == CONF_BYTES && !units_parse_size(v, &n))
+		STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not a size "
+		    "(examples: 0 for no limit, 512k, 35M, 1G)", v));
+	else if (o->kind == CONF_CHOICE) {
+		for (i = 0; o->choices[i] != NULL; i++)
+			if (strcmp(o->choices[i], v) == 0)
+				return true;
+		STR_TRUNCATION_OK(str_format(why, size, "\"%s\" is not ", v));
+		for (i = 0; o->choices[i] != NULL; i++) {
+			if (i > 0)
+				STR_TRUNCATION_OK(str_concat(why, size,
+				    o->choices[i + 1] != NULL ? ", " : " or "));
+			STR_TRUNCATION_OK(str_concat(why, size, o->choices[i]));
+		}
+		return false;
+	} else
+		return true;
+	return false;
+}
+
+/* conf_find_opt - the row of option name in the section called section */
+static const struct conf_opt *
+conf_find_opt(const struct conf_section *s, const char *section,
+    const char *name)
+{
+	const struct conf_opt *found = NULL;
+
+	for (size_t i = 0; i < s->nopts && found == NULL; i++) {
+		const struct conf_opt *o = &s->opts[i];
+
+		if (o->kind == CONF_SECTION)
+			found = conf_find_opt(o->sub, section, name);
+		else if (strcmp(s->name, section) == 0 && strcmp(o->name, name) == 0)
+			found = o;
 	}
-	return NULL;
+	return found;
 }
 
 /*
@@ -803,7 +789,7 @@ static int
 conf_option_cb(cfg_t *sec, cfg_opt_t *opt)
 {
 	struct conf_loader *ld = conf_loading;
-	const struct conf_check *check;
+	const struct conf_opt *row;
 	struct conf_mark *m;
 	char why[CONF_MSG_MAX];
 	const char *value = NULL;
@@ -831,27 +817,58 @@ conf_option_cb(cfg_t *sec, cfg_opt_t *opt)
 			return 0;
 		}
 	}
-	check = conf_find_check(cfg_name(sec), opt->name);
-	if (check == NULL)
+	row = conf_find_opt(&conf_root_section, cfg_name(sec), opt->name);
+	if (row == NULL)
 		return 0;
-	if (value != NULL && value[0] == '\0' && check->empty_ok &&
+	if (value != NULL && value[0] == '\0' && row->empty_ok &&
 	    !(opt->flags & CFGF_LIST))
 		return 0;
-	if (!check->check(opt, n - 1, why, sizeof(why)))
+	if ((value != NULL && !conf_check_kind(row, value, why, sizeof(why))) ||
+	    (row->check != NULL && !row->check(opt, n - 1, why, sizeof(why))))
 		conf_report(ld, sec->line, "%s: %s", opt->name, why);
 	return 0;
 }
 
-/* conf_schema_init - attach conf_option_cb to every option of the schema */
-static void
-conf_schema_init(cfg_opt_t *opts)
+/*
+ * conf_schema - the libconfuse options of section s, from its table; each
+ * option's validate callback is conf_option_cb. Made once per process
+ * (cfg_init() copies what it is given).
+ */
+static cfg_opt_t *
+conf_schema(const struct conf_section *s)
 {
-	for (; opts->name != NULL; opts++) {
-		if (opts->type == CFGT_SEC)
-			conf_schema_init(opts->subopts);
-		else
-			opts->validcb = conf_option_cb;
+	cfg_opt_t *opts = xcalloc(s->nopts + 1, sizeof(*opts));
+
+	for (size_t i = 0; i < s->nopts; i++) {
+		const struct conf_opt *o = &s->opts[i];
+
+		switch (o->kind) {
+		case CONF_SECTION:
+			opts[i] = (cfg_opt_t)CFG_SEC(o->name, conf_schema(o->sub),
+			    o->sub->flags);
+			continue;
+		case CONF_TEXTS:
+		case CONF_DIGESTS:
+		case CONF_PORTS:
+			opts[i] = (cfg_opt_t)CFG_STR_LIST(o->name, NULL, CFGF_NONE);
+			break;
+		case CONF_BOOL:
+			opts[i] = (cfg_opt_t)CFG_BOOL(o->name,
+			    o->def_num ? cfg_true : cfg_false, CFGF_NONE);
+			break;
+		case CONF_COUNT:
+			opts[i] = (cfg_opt_t)CFG_INT(o->name, (long)o->def_num,
+			    CFGF_NONE);
+			break;
+		default:
+			opts[i] = (cfg_opt_t)CFG_STR(o->name, (char *)o->def,
+			    CFGF_NONE);
+			break;
+		}
+		opts[i].validcb = conf_option_cb;
 	}
+	opts[s->nopts] = (cfg_opt_t)CFG_END();
+	return opts;
 }
 
 /* --- Building struct conf ---------------------------------------------------- */
@@ -894,21 +911,103 @@ conf_free_list(char **list, size_t n)
 	free(list);
 }
 
-/* conf_durations - parse a table of durations into the struct at base */
-static void
-conf_durations(struct conf_loader *ld, cfg_t *sec,
-    const struct conf_duration_field *fields, size_t n, void *base)
+/* conf_dup_digests - copy a list of digests in canonical form */
+static char **
+conf_dup_digests(cfg_t *sec, const char *name, size_t *n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *v = cfg_getstr(sec, fields[i].name);
-		uint64_t ms = fields[i].default_ms;
+	char **list = conf_dup_list(sec, name, n);
+	char digest[CONF_DIGEST_LEN + 1];
 
-		if (v == NULL && ms > 0)
-			;	/* not set: the default */
-		else if (v == NULL || !units_parse_duration_ms(v, &ms))
-			conf_report(ld, conf_line(ld, sec, fields[i].name),
-			    "%s: not a duration", fields[i].name);
-		memcpy((char *)base + fields[i].offset, &ms, sizeof(ms));
+	for (size_t i = 0; i < *n; i++) {
+		if (conf_parse_digest(list[i], digest, sizeof(digest))) {
+			free(list[i]);
+			list[i] = xstrdup(digest);
+		}
+	}
+	return list;
+}
+
+/* conf_choice - the index of v in choices; 0 (the default) if absent */
+static int
+conf_choice(const char *const *choices, const char *v)
+{
+	for (int i = 0; v != NULL && choices[i] != NULL; i++)
+		if (strcmp(choices[i], v) == 0)
+			return i;
+	return 0;
+}
+
+/* conf_build_value - one option's value from sec into its place at base */
+static void
+conf_build_value(struct conf_loader *ld, cfg_t *sec, const struct conf_opt *o,
+    void *base)
+{
+	char *at = (char *)base + o->at;
+	const char *v = NULL;
+
+	if (o->kind == CONF_MS || o->kind == CONF_BYTES || o->kind == CONF_CHOICE)
+		v = cfg_getstr(sec, o->name);
+	switch (o->kind) {
+	case CONF_TEXT:
+	case CONF_COMMAND:
+		*(char **)(void *)at = conf_dup(sec, o->name);
+		break;
+	case CONF_TEXTS:
+	case CONF_DIGESTS:
+		*(char ***)(void *)at = (o->kind == CONF_DIGESTS ?
+		    conf_dup_digests : conf_dup_list)(sec, o->name,
+		    (size_t *)(void *)((char *)base + o->count));
+		break;
+	case CONF_BOOL:
+		*(bool *)(void *)at = cfg_getbool(sec, o->name);
+		break;
+	case CONF_COUNT:
+		*(unsigned *)(void *)at = (unsigned)cfg_getint(sec, o->name);
+		break;
+	case CONF_MS:
+		*(uint64_t *)(void *)at = o->def_num;
+		if ((v != NULL || o->def_num == 0) &&
+		    (v == NULL || !units_parse_duration_ms(v, (uint64_t *)(void *)at)))
+			conf_report(ld, conf_line(ld, sec, o->name),
+			    "%s: not a duration", o->name);
+		break;
+	case CONF_BYTES:
+		if (v == NULL || !units_parse_size(v, (uint64_t *)(void *)at))
+			conf_report(ld, conf_line(ld, sec, o->name),
+			    "%s: not a size", o->name);
+		break;
+	case CONF_CHOICE:
+		*(int *)(void *)at = conf_choice(o->choices, v);
+		break;
+	case CONF_SECTION:
+	case CONF_PORTS:
+	case CONF_REFUSED:
+		break;
+	}
+}
+
+/* conf_build_values - every value of section s into the struct at base */
+static void
+conf_build_values(struct conf_loader *ld, cfg_t *sec,
+    const struct conf_section *s, void *base)
+{
+	for (size_t i = 0; i < s->nopts; i++)
+		conf_build_value(ld, sec, &s->opts[i], base);
+}
+
+/* conf_free_values - what conf_build_values allocated */
+static void
+conf_free_values(const struct conf_section *s, void *base)
+{
+	for (size_t i = 0; i < s->nopts; i++) {
+		const struct conf_opt *o = &s->opts[i];
+		char *at = (char *)base + o->at;
+
+		if (o->kind == CONF_TEXT || o->kind == CONF_COMMAND)
+			free(*(char **)(void *)at);
+		else if (o->kind == CONF_TEXTS || o->kind == CONF_DIGESTS)
+			conf_free_list(*(char ***)(void *)at,
+			    *(size_t *)(void *)((char *)base + o->count));
 	}
 }
 
@@ -941,24 +1040,22 @@ conf_system_hostname(void)
 	return fqdn != NULL ? fqdn : xstrdup(name);
 }
 
+/* conf_build_identity - hostname and domain, when not set, from the system */
 static void
-conf_build_identity(struct conf_loader *ld, cfg_t *root, struct conf *conf)
+conf_build_identity(struct conf_loader *ld, struct conf *conf)
 {
 	const char *dot;
 
-	conf->hostname = conf_dup(root, "hostname");
 	if (conf->hostname == NULL) {
 		conf->hostname = conf_system_hostname();
 		if (!conf_is_dns_name(conf->hostname))
 			conf_report(ld, 0, "the system host name \"%s\" is not "
 			    "a valid domain name; set hostname", conf->hostname);
 	}
-	conf->domain = conf_dup(root, "domain");
 	if (conf->domain == NULL) {
 		dot = strchr(conf->hostname, '.');
 		conf->domain = xstrdup(dot != NULL ? dot + 1 : conf->hostname);
 	}
-	conf->aliases_file = conf_dup(root, "aliases_file");
 }
 
 static void
@@ -973,7 +1070,7 @@ conf_build_aliases(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 		int line = conf_section_line(ld, sec);
 
 		a->name = xstrdup(cfg_title(sec));
-		a->targets = conf_dup_list(sec, "to", &a->ntargets);
+		conf_build_values(ld, sec, &conf_alias_section, a);
 		conf->naliases++;
 		if (a->name[0] == '\0' || conf_has_space(a->name) ||
 		    conf_has_control(a->name) || strpbrk(a->name, "@<>,\"") != NULL)
@@ -989,32 +1086,10 @@ conf_build_aliases(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 	}
 }
 
+/* conf_queue_rules - the rules between the queue's durations */
 static void
-conf_build_sender(cfg_t *root, struct conf *conf)
+conf_queue_rules(struct conf_loader *ld, cfg_t *sec, const struct conf *conf)
 {
-	cfg_t *sec = cfg_getsec(root, "sender");
-
-	conf->sender.masquerade_domain = conf_dup(sec, "masquerade_domain");
-	conf->sender.masquerade_exceptions = conf_dup_list(sec,
-	    "masquerade_exceptions", &conf->sender.nmasquerade_exceptions);
-	conf->sender.envelope_sender = conf_dup(sec, "envelope_sender");
-	conf->sender.rewrite_header_from = cfg_getbool(sec,
-	    "rewrite_header_from");
-}
-
-static void
-conf_build_queue(struct conf_loader *ld, cfg_t *root, struct conf *conf)
-{
-	cfg_t *sec = cfg_getsec(root, "queue");
-	const char *size = cfg_getstr(sec, "max_message_size");
-
-	conf_durations(ld, sec, conf_queue_durations,
-	    CONF_NITEMS(conf_queue_durations), conf);
-	conf->queue.concurrency = (unsigned)cfg_getint(sec, "concurrency");
-	if (size == NULL ||
-	    !units_parse_size(size, &conf->queue.max_message_size))
-		conf_report(ld, conf_line(ld, sec, "max_message_size"),
-		    "max_message_size: not a size");
 	if (conf->queue.min_backoff_ms > conf->queue.max_backoff_ms)
 		conf_report(ld, conf_line(ld, sec, "min_backoff"),
 		    "min_backoff must not be longer than max_backoff");
@@ -1023,16 +1098,6 @@ conf_build_queue(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 		conf_report(ld, conf_line(ld, sec, "delay_warning"),
 		    "delay_warning must be shorter than lifetime, or 0 to "
 		    "send no delay warnings");
-}
-
-static void
-conf_build_log(cfg_t *root, struct conf *conf)
-{
-	cfg_t *sec = cfg_getsec(root, "log");
-
-	conf->log.target = strcmp(cfg_getstr(sec, "target"), "stderr") == 0 ?
-	    CONF_LOG_STDERR : CONF_LOG_SYSLOG;
-	conf->log.debug = cfg_getbool(sec, "debug");
 }
 
 /* conf_add_port - append a candidate; false if the port is listed already */
@@ -1089,7 +1154,7 @@ conf_build_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 }
 
 static void
-conf_check_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
+conf_port_rules(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 {
 	int line = conf_line(ld, sec, "port");
 
@@ -1109,43 +1174,21 @@ conf_check_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 	}
 }
 
-/* conf_dup_digests - copy a list of digests in canonical form */
-static char **
-conf_dup_digests(cfg_t *sec, const char *name, size_t *n)
-{
-	char **list = conf_dup_list(sec, name, n);
-	char digest[CONF_DIGEST_LEN + 1];
-
-	for (size_t i = 0; i < *n; i++) {
-		if (conf_parse_digest(list[i], digest, sizeof(digest))) {
-			free(list[i]);
-			list[i] = xstrdup(digest);
-		}
-	}
-	return list;
-}
-
+/* conf_tls_rules - the rules between the TLS options */
 static void
-conf_build_tls(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
+conf_tls_rules(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 {
-	const char *tls = cfg_getstr(sec, "tls");
+	char *canonical;
 	static const char *const verify_only[] = {
 		"tls_verify_name", "tls_ca_file", "tls_ca_dir",
 	};
 
-	sh->tls.level = strcmp(tls, "none") == 0 ? CONF_TLS_NONE :
-	    strcmp(tls, "encrypt") == 0 ? CONF_TLS_ENCRYPT : CONF_TLS_VERIFY;
-	sh->tls.verify_name = conf_dup(sec, "tls_verify_name");
-	sh->tls.min_version = xstrdup(str_equal_nocase(cfg_getstr(sec,
-	    "tls_min_version"), "TLSv1.3") ? "TLSv1.3" : TLS_MIN_VERSION_DEFAULT);
-	sh->tls.ca_file = conf_dup(sec, "tls_ca_file");
-	sh->tls.ca_dir = conf_dup(sec, "tls_ca_dir");
-	sh->tls.cert_pins = conf_dup_digests(sec, "tls_fingerprint",
-	    &sh->tls.ncert_pins);
-	sh->tls.spki_pins = conf_dup_digests(sec, "tls_pubkey_pin",
-	    &sh->tls.nspki_pins);
-	sh->tls.client_cert = conf_dup(sec, "tls_client_cert");
-	sh->tls.client_key = conf_dup(sec, "tls_client_key");
+	/* TLSv1.2 and TLSv1.3 are checked as read; keep the canonical case */
+	canonical = xstrdup(sh->tls.min_version != NULL &&
+	    str_equal_nocase(sh->tls.min_version, "TLSv1.3") ? "TLSv1.3" :
+	    TLS_MIN_VERSION_DEFAULT);
+	free(sh->tls.min_version);
+	sh->tls.min_version = canonical;
 
 	for (size_t i = 0; i < CONF_NITEMS(verify_only); i++)
 		if (sh->tls.level != CONF_TLS_VERIFY && conf_get(sec, verify_only[i]))
@@ -1162,15 +1205,13 @@ conf_build_tls(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 		    "and tls_client_key must be given together");
 }
 
-/* conf_build_mechanisms - canonical names; tells which kinds are listed */
+/* conf_mechanism_kinds - canonical names; tells which kinds are listed */
 static void
-conf_build_mechanisms(struct conf_loader *ld, cfg_t *sec,
+conf_mechanism_kinds(struct conf_loader *ld, cfg_t *sec,
     struct conf_smarthost *sh, bool *password_kind, bool *oauth_kind)
 {
 	int line = conf_line(ld, sec, "auth_mechanisms");
 
-	sh->auth_mechanisms = conf_dup_list(sec, "auth_mechanisms",
-	    &sh->nauth_mechanisms);
 	*password_kind = *oauth_kind = false;
 	for (size_t i = 0; i < sh->nauth_mechanisms; i++) {
 		const char *m = conf_mechanism(sh->auth_mechanisms[i]);
@@ -1191,14 +1232,14 @@ conf_build_mechanisms(struct conf_loader *ld, cfg_t *sec,
 }
 
 /*
- * conf_check_credentials - with a username: password mechanisms need
+ * conf_credential_rules - with a username: password mechanisms need
  * exactly one of password_file and password_command, OAuth mechanisms
  * need oauth_token_command, and nothing may be set that the listed
  * mechanisms never use. An empty auth_mechanisms means the strongest the
  * server offers among those the configured credentials allow.
  */
 static void
-conf_check_credentials(struct conf_loader *ld, cfg_t *sec,
+conf_credential_rules(struct conf_loader *ld, cfg_t *sec,
     const struct conf_smarthost *sh, bool pw_kind, bool oauth_kind)
 {
 	bool has_pw = sh->password_file || sh->password_command;
@@ -1225,24 +1266,19 @@ conf_check_credentials(struct conf_loader *ld, cfg_t *sec,
 		    "OAUTHBEARER, which auth_mechanisms does not list");
 }
 
-/* conf_build_auth - credentials; without a username none may be given */
+/* conf_auth_rules - credentials; without a username none may be given */
 static void
-conf_build_auth(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
+conf_auth_rules(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 {
 	static const char *const needs_user[] = {
 		"password_file", "password_command", "oauth_token_command",
 	};
 	bool pw_kind, oauth_kind;
 
-	sh->username = conf_dup(sec, "username");
-	sh->password_file = conf_dup(sec, "password_file");
-	sh->password_command = conf_dup(sec, "password_command");
-	sh->oauth_token_command = conf_dup(sec, "oauth_token_command");
-	sh->auth_allow_plaintext = cfg_getbool(sec, "auth_allow_plaintext");
-	conf_build_mechanisms(ld, sec, sh, &pw_kind, &oauth_kind);
+	conf_mechanism_kinds(ld, sec, sh, &pw_kind, &oauth_kind);
 
 	if (sh->username != NULL) {
-		conf_check_credentials(ld, sec, sh, pw_kind, oauth_kind);
+		conf_credential_rules(ld, sec, sh, pw_kind, oauth_kind);
 	} else {
 		for (size_t i = 0; i < CONF_NITEMS(needs_user); i++)
 			if (conf_get(sec, needs_user[i]) != NULL)
@@ -1268,14 +1304,12 @@ conf_build_smarthost(struct conf_loader *ld, cfg_t *sec,
 	if (!conf_is_dns_name(sh->host) && !conf_is_ip_literal(sh->host))
 		conf_report(ld, line, "smarthost \"%s\": not a host name or IP "
 		    "address (write IPv6 addresses without brackets)", sh->host);
-	sh->allow_port_25 = cfg_getbool(sec, "allow_port_25");
-	conf_build_ports(ld, sec, sh);
-	conf_build_tls(ld, sec, sh);
-	conf_check_ports(ld, sec, sh);
-	conf_build_auth(ld, sec, sh);
-	conf_durations(ld, sec, conf_smarthost_durations,
-	    CONF_NITEMS(conf_smarthost_durations), sh);
+	conf_build_values(ld, sec, &conf_smarthost_section, sh);
 	sh->timeouts.data_init = sh->timeouts.command;	/* as Postfix's smtp */
+	conf_build_ports(ld, sec, sh);
+	conf_tls_rules(ld, sec, sh);
+	conf_port_rules(ld, sec, sh);
+	conf_auth_rules(ld, sec, sh);
 }
 
 static void
@@ -1302,15 +1336,21 @@ conf_build_smarthosts(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 	}
 }
 
+/* conf_build - the values, then the rules that span several options */
 static void
 conf_build(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 {
-	conf_build_identity(ld, root, conf);
+	cfg_t *queue = cfg_getsec(root, "queue");
+
+	conf_build_values(ld, root, &conf_root_section, conf);
+	conf_build_identity(ld, conf);
 	conf_build_smarthosts(ld, root, conf);
 	conf_build_aliases(ld, root, conf);
-	conf_build_sender(root, conf);
-	conf_build_queue(ld, root, conf);
-	conf_build_log(root, conf);
+	conf_build_values(ld, cfg_getsec(root, "sender"), &conf_sender_section,
+	    conf);
+	conf_build_values(ld, queue, &conf_queue_section, conf);
+	conf_queue_rules(ld, queue, conf);
+	conf_build_values(ld, cfg_getsec(root, "log"), &conf_log_section, conf);
 }
 
 /* Upper bound on postern.conf; the shipped file is about 10 KB. */
@@ -1368,7 +1408,7 @@ static enum conf_status
 conf_parse(const char *path, const char *text, bool defaults_only,
     struct conf **out)
 {
-	static bool schema_ready;
+	static cfg_opt_t *schema;
 	struct conf_loader ld;
 	struct conf *conf;
 	cfg_t *cfg;
@@ -1376,11 +1416,9 @@ conf_parse(const char *path, const char *text, bool defaults_only,
 	int rc;
 
 	*out = NULL;
-	if (!schema_ready) {
-		conf_schema_init(conf_root_opts);
-		schema_ready = true;
-	}
-	if ((cfg = cfg_init(conf_root_opts, CFGF_NONE)) == NULL)
+	if (schema == NULL)
+		schema = conf_schema(&conf_root_section);
+	if ((cfg = cfg_init(schema, CFGF_NONE)) == NULL)
 		xalloc_die("loading the configuration");
 	cfg_set_error_function(cfg, conf_confuse_error);
 	free(cfg->filename);
@@ -1434,48 +1472,25 @@ conf_defaults(void)
 	return conf;
 }
 
-static void
-conf_free_smarthost(struct conf_smarthost *sh)
-{
-	free(sh->host);
-	free(sh->tls.verify_name);
-	free(sh->ports);
-	free(sh->tls.min_version);
-	free(sh->tls.ca_file);
-	free(sh->tls.ca_dir);
-	conf_free_list(sh->tls.cert_pins, sh->tls.ncert_pins);
-	conf_free_list(sh->tls.spki_pins, sh->tls.nspki_pins);
-	free(sh->tls.client_cert);
-	free(sh->tls.client_key);
-	free(sh->username);
-	free(sh->password_file);
-	free(sh->password_command);
-	free(sh->oauth_token_command);
-	conf_free_list(sh->auth_mechanisms, sh->nauth_mechanisms);
-}
-
 void
 conf_free(struct conf *conf)
 {
 	if (conf == NULL)
 		return;
 	free(conf->path);
-	free(conf->hostname);
-	free(conf->domain);
-	for (size_t i = 0; i < conf->nsmarthosts; i++)
-		conf_free_smarthost(&conf->smarthosts[i]);
+	conf_free_values(&conf_root_section, conf);
+	for (size_t i = 0; i < conf->nsmarthosts; i++) {
+		free(conf->smarthosts[i].host);
+		free(conf->smarthosts[i].ports);
+		conf_free_values(&conf_smarthost_section, &conf->smarthosts[i]);
+	}
 	free(conf->smarthosts);
-	free(conf->aliases_file);
 	for (size_t i = 0; i < conf->naliases; i++) {
 		free(conf->aliases[i].name);
-		conf_free_list(conf->aliases[i].targets,
-		    conf->aliases[i].ntargets);
+		conf_free_values(&conf_alias_section, &conf->aliases[i]);
 	}
 	free(conf->aliases);
-	free(conf->sender.masquerade_domain);
-	conf_free_list(conf->sender.masquerade_exceptions,
-	    conf->sender.nmasquerade_exceptions);
-	free(conf->sender.envelope_sender);
+	conf_free_values(&conf_sender_section, conf);
 	free(conf);
 }
 
@@ -1591,20 +1606,6 @@ conf_format_ms(uint64_t ms, char *buf, size_t size)
 		STR_MUST_FIT(str_format(buf, size, "%llums", (unsigned long long)ms));
 }
 
-static void
-conf_put_durations(FILE *out, const char *indent,
-    const struct conf_duration_field *fields, size_t n, const void *base)
-{
-	char buf[64];
-	uint64_t ms;
-
-	for (size_t i = 0; i < n; i++) {
-		memcpy(&ms, (const char *)base + fields[i].offset, sizeof(ms));
-		conf_format_ms(ms, buf, sizeof(buf));
-		conf_put_str(out, indent, fields[i].name, buf);
-	}
-}
-
 /* conf_format_size - the largest binary unit that divides n exactly */
 static void
 conf_format_size(uint64_t n, char *buf, size_t size)
@@ -1643,94 +1644,111 @@ conf_print_ports(const struct conf_smarthost *sh, FILE *out)
 	fputs("}\n", out);
 }
 
+/* conf_print_value - one option as the file would write it */
 static void
-conf_print_smarthost(const struct conf_smarthost *sh, FILE *out)
+conf_print_value(FILE *out, const char *indent, const struct conf_opt *o,
+    const void *base)
 {
-	fputs("smarthost ", out);
-	conf_put_quoted(out, sh->host);
-	fputs(" {\n", out);
-	conf_print_ports(sh, out);
-	conf_put_bool(out, "\t", "allow_port_25", sh->allow_port_25);
-	fprintf(out, "\ttls = %s\n", conf_tls_policy_name(sh->tls.level));
-	conf_put_str(out, "\t", "tls_verify_name", sh->tls.verify_name);
-	conf_put_str(out, "\t", "tls_min_version", sh->tls.min_version);
-	conf_put_str(out, "\t", "tls_ca_file", sh->tls.ca_file);
-	conf_put_str(out, "\t", "tls_ca_dir", sh->tls.ca_dir);
-	conf_put_list(out, "\t", "tls_fingerprint", sh->tls.cert_pins,
-	    sh->tls.ncert_pins);
-	conf_put_list(out, "\t", "tls_pubkey_pin", sh->tls.spki_pins,
-	    sh->tls.nspki_pins);
-	conf_put_str(out, "\t", "tls_client_cert", sh->tls.client_cert);
-	conf_put_str(out, "\t", "tls_client_key", sh->tls.client_key);
-	conf_put_str(out, "\t", "username", sh->username);
-	conf_put_str(out, "\t", "password_file", sh->password_file);
-	conf_put_command(out, "\t", "password_command", sh->password_command);
-	conf_put_command(out, "\t", "oauth_token_command",
-	    sh->oauth_token_command);
-	conf_put_list(out, "\t", "auth_mechanisms", sh->auth_mechanisms,
-	    sh->nauth_mechanisms);
-	conf_put_bool(out, "\t", "auth_allow_plaintext",
-	    sh->auth_allow_plaintext);
-	conf_put_durations(out, "\t", conf_smarthost_durations,
-	    CONF_NITEMS(conf_smarthost_durations), sh);
-	fputs("}\n\n", out);
-}
+	const char *at = (const char *)base + o->at;
+	char buf[64];
 
-static void
-conf_print_aliases(const struct conf *conf, FILE *out)
-{
-	conf_put_str(out, "", "aliases_file", conf->aliases_file);
-	fputc('\n', out);
-	for (size_t i = 0; i < conf->naliases; i++) {
-		fputs("alias ", out);
-		conf_put_quoted(out, conf->aliases[i].name);
-		fputs(" {\n", out);
-		conf_put_list(out, "\t", "to", conf->aliases[i].targets,
-		    conf->aliases[i].ntargets);
-		fputs("}\n\n", out);
+	switch (o->kind) {
+	case CONF_TEXT:
+		conf_put_str(out, indent, o->name, *(char *const *)(const void *)at);
+		break;
+	case CONF_COMMAND:
+		conf_put_command(out, indent, o->name,
+		    *(char *const *)(const void *)at);
+		break;
+	case CONF_TEXTS:
+	case CONF_DIGESTS:
+		conf_put_list(out, indent, o->name,
+		    *(char **const *)(const void *)at,
+		    *(const size_t *)(const void *)((const char *)base + o->count));
+		break;
+	case CONF_BOOL:
+		conf_put_bool(out, indent, o->name, *(const bool *)(const void *)at);
+		break;
+	case CONF_COUNT:
+		fprintf(out, "%s%s = %u\n", indent, o->name,
+		    *(const unsigned *)(const void *)at);
+		break;
+	case CONF_MS:
+		conf_format_ms(*(const uint64_t *)(const void *)at, buf, sizeof(buf));
+		conf_put_str(out, indent, o->name, buf);
+		break;
+	case CONF_BYTES:
+		conf_format_size(*(const uint64_t *)(const void *)at, buf,
+		    sizeof(buf));
+		conf_put_str(out, indent, o->name, buf);
+		break;
+	case CONF_CHOICE:
+		fprintf(out, "%s%s = %s\n", indent, o->name,
+		    o->choices[*(const int *)(const void *)at]);
+		break;
+	case CONF_PORTS:
+		conf_print_ports(base, out);
+		break;
+	case CONF_SECTION:
+	case CONF_REFUSED:
+		break;
 	}
 }
 
+/* conf_print_block - "NAME [TITLE] {", the section's values, "}" */
 static void
-conf_print_sections(const struct conf *conf, FILE *out)
+conf_print_block(FILE *out, const struct conf_section *s, const char *title,
+    const void *base)
 {
-	char buf[64];
-
-	fputs("sender {\n", out);
-	conf_put_str(out, "\t", "masquerade_domain",
-	    conf->sender.masquerade_domain);
-	conf_put_list(out, "\t", "masquerade_exceptions",
-	    conf->sender.masquerade_exceptions,
-	    conf->sender.nmasquerade_exceptions);
-	conf_put_str(out, "\t", "envelope_sender", conf->sender.envelope_sender);
-	conf_put_bool(out, "\t", "rewrite_header_from",
-	    conf->sender.rewrite_header_from);
-	fputs("}\n\nqueue {\n", out);
-	conf_put_durations(out, "\t", conf_queue_durations,
-	    CONF_NITEMS(conf_queue_durations), conf);
-	fprintf(out, "\tconcurrency = %u\n", conf->queue.concurrency);
-	conf_format_size(conf->queue.max_message_size, buf, sizeof(buf));
-	conf_put_str(out, "\t", "max_message_size", buf);
-	fputs("}\n\nlog {\n", out);
-	fprintf(out, "\ttarget = %s\n",
-	    conf->log.target == CONF_LOG_STDERR ? "stderr" : "syslog");
-	conf_put_bool(out, "\t", "debug", conf->log.debug);
+	fprintf(out, "\n%s ", s->name);
+	if (title != NULL) {
+		conf_put_quoted(out, title);
+		fputc(' ', out);
+	}
+	fputs("{\n", out);
+	for (size_t i = 0; i < s->nopts; i++)
+		conf_print_value(out, "\t", &s->opts[i], base);
 	fputs("}\n", out);
+}
+
+/* conf_print_section - every instance of a section of the top level */
+static void
+conf_print_section(FILE *out, const struct conf_section *s,
+    const struct conf *conf)
+{
+	if (s == &conf_smarthost_section)
+		for (size_t i = 0; i < conf->nsmarthosts; i++)
+			conf_print_block(out, s, conf->smarthosts[i].host,
+			    &conf->smarthosts[i]);
+	else if (s == &conf_alias_section)
+		for (size_t i = 0; i < conf->naliases; i++)
+			conf_print_block(out, s, conf->aliases[i].name,
+			    &conf->aliases[i]);
+	else
+		conf_print_block(out, s, NULL, conf);
 }
 
 void
 conf_print(const struct conf *conf, FILE *out)
 {
+	bool after_section = true;
+
 	fputs("# effective configuration", out);
 	if (conf->path != NULL)
 		fprintf(out, " loaded from %s", conf->path);
-	fputs("\n# secrets are never shown; command arguments are masked\n\n",
+	fputs("\n# secrets are never shown; command arguments are masked\n",
 	    out);
-	conf_put_str(out, "", "hostname", conf->hostname);
-	conf_put_str(out, "", "domain", conf->domain);
-	fputc('\n', out);
-	for (size_t i = 0; i < conf->nsmarthosts; i++)
-		conf_print_smarthost(&conf->smarthosts[i], out);
-	conf_print_aliases(conf, out);
-	conf_print_sections(conf, out);
+	for (size_t i = 0; i < conf_root_section.nopts; i++) {
+		const struct conf_opt *o = &conf_root_section.opts[i];
+
+		if (o->kind == CONF_SECTION) {
+			conf_print_section(out, o->sub, conf);
+			after_section = true;
+		} else if (o->kind != CONF_REFUSED) {
+			if (after_section)
+				fputc('\n', out);
+			conf_print_value(out, "", o, conf);
+			after_section = false;
+		}
+	}
 }
