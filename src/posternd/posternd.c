@@ -431,6 +431,48 @@ posternd_usage(int status)
 	exit(status);
 }
 
+/* posternd_open_spool - the spool's directories, as the spool's owner */
+static void
+posternd_open_spool(struct worker *w, const char *spool)
+{
+	umask(077);
+	w->spool_fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->spool_fd < 0)
+		log_sysfatal(EX_TEMPFAIL, "cannot open the spool %s", spool);
+	w->incoming_fd = posternd_open_dir(w->spool_fd, SPOOL_INCOMING, spool);
+	w->queue_fd = posternd_open_dir(w->spool_fd, SPOOL_QUEUE, spool);
+	if (mkdirat(w->queue_fd, SPOOL_QUARANTINE, 0700) < 0 && errno != EEXIST)
+		log_sysfatal(EX_TEMPFAIL, "cannot create %s/%s/%s", spool,
+		    SPOOL_QUEUE, SPOOL_QUARANTINE);
+	w->quarantine_fd = posternd_open_dir(w->queue_fd, SPOOL_QUARANTINE, spool);
+	w->public_fd = openat(w->spool_fd, SPOOL_PUBLIC, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (w->public_fd < 0)
+		log_syswarn("%s/%s: sendmail -q and mailq cannot reach the worker",
+		    spool, SPOOL_PUBLIC);
+}
+
+/* posternd_start_threads - queue.concurrency delivery threads; how many */
+static unsigned
+posternd_start_threads(struct worker *w, pthread_t *threads, const char *spool)
+{
+	unsigned n = w->wconf->conf->queue.concurrency;
+
+	if (n == 0)
+		n = 1;
+	if (n > POSTERND_MAX_THREADS)
+		n = POSTERND_MAX_THREADS;
+	log_info("started on %s with %u delivery thread%s%s", spool, n,
+	    n == 1 ? "" : "s", w->once ? " (one pass)" : "");
+	for (unsigned i = 0; i < n; i++) {
+		atomic_fetch_add(&posternd_running, 1);
+		if ((errno = pthread_create(&threads[i], NULL, posternd_thread_main,
+		    w)) != 0)
+			log_sysfatal(EX_OSERR, "cannot start a delivery thread");
+	}
+	return n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,21 +526,7 @@ main(int argc, char **argv)
 		worker_conf_put(&w, w.wconf);
 		return EX_CONFIG;
 	}
-	umask(077);
-	w.spool_fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w.spool_fd < 0)
-		log_sysfatal(EX_TEMPFAIL, "cannot open the spool %s", spool);
-	w.incoming_fd = posternd_open_dir(w.spool_fd, SPOOL_INCOMING, spool);
-	w.queue_fd = posternd_open_dir(w.spool_fd, SPOOL_QUEUE, spool);
-	if (mkdirat(w.queue_fd, SPOOL_QUARANTINE, 0700) < 0 && errno != EEXIST)
-		log_sysfatal(EX_TEMPFAIL, "cannot create %s/%s/%s", spool,
-		    SPOOL_QUEUE, SPOOL_QUARANTINE);
-	w.quarantine_fd = posternd_open_dir(w.queue_fd, SPOOL_QUARANTINE, spool);
-	w.public_fd = openat(w.spool_fd, SPOOL_PUBLIC, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	if (w.public_fd < 0)
-		log_syswarn("%s/%s: sendmail -q and mailq cannot reach the worker",
-		    spool, SPOOL_PUBLIC);
+	posternd_open_spool(&w, spool);
 
 	if ((lock_fd = posternd_lock(&w, &holder)) < 0) {
 		if (w.once && w.public_fd >= 0 && posternd_poke(w.public_fd,
@@ -519,19 +547,7 @@ main(int argc, char **argv)
 	pickup_scan(&w);
 	if (flush)
 		schedule_flush(w.sched);
-	nthreads = w.wconf->conf->queue.concurrency;
-	if (nthreads == 0)
-		nthreads = 1;
-	if (nthreads > POSTERND_MAX_THREADS)
-		nthreads = POSTERND_MAX_THREADS;
-	log_info("started on %s with %u delivery thread%s%s", spool, nthreads,
-	    nthreads == 1 ? "" : "s", w.once ? " (one pass)" : "");
-	for (unsigned i = 0; i < nthreads; i++) {
-		atomic_fetch_add(&posternd_running, 1);
-		if ((errno = pthread_create(&threads[i], NULL, posternd_thread_main,
-		    &w)) != 0)
-			log_sysfatal(EX_OSERR, "cannot start a delivery thread");
-	}
+	nthreads = posternd_start_threads(&w, threads, spool);
 	if (!w.once) {
 		posternd_loop(&w, sfd, ifd);
 		atomic_store(&w.stopping, true);
