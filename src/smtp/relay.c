@@ -138,6 +138,7 @@ relay_attempt_run(void *arg)
 	p.addr = a->addr;
 	p.auth_password = r->password;
 	p.auth_token = r->token;
+	p.auth_later = true;		/* the race never logs in: relay_login */
 	f = relay_connect(&p, &a->client, &a->err, &a->spoken, &a->corrected);
 	pthread_mutex_lock(&r->lock);
 	a->fail = f;
@@ -282,6 +283,29 @@ relay_race_end(struct relay_race *r, long winner)
 			r->att[i].client = NULL;
 		}
 	}
+}
+
+/*
+ * relay_login - log in once, on the race's winner. A refusal ends the
+ * session (QUIT) and is kept in the attempt, as the server's answer.
+ */
+static bool
+relay_login(struct relay_race *r, struct relay_attempt *a)
+{
+	struct smtp_params p;
+
+	relay_params(r->conf, r->h, &a->port, &p);
+	p.addr = a->addr;
+	p.security = a->spoken;
+	p.auth_password = r->password;
+	p.auth_token = r->token;
+	a->fail = smtp_login(a->client, &p, &a->err);
+	if (a->fail == SMTP_OK)
+		return true;
+	smtp_quit(a->client);
+	smtp_close(a->client);
+	a->client = NULL;
+	return false;
 }
 
 /* relay_describe - fill the session from the winning attempt */
@@ -441,6 +465,10 @@ relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
 		log_sysfatal(71, "pipe");
 	winner = relay_race_run(&r, refused);
 	relay_race_end(&r, winner);
+	if (winner >= 0 && !relay_login(&r, &r.att[winner])) {
+		winner = -1;
+		*refused = true;	/* the server refused the login */
+	}
 	secret_free(password);
 	secret_free(token);
 	if (winner >= 0) {

@@ -579,16 +579,18 @@ smtp_client_auth_exchange(struct smtp_client *cl, unsigned mech,
 	return smtp_client_auth_result(cl, mech, err);
 }
 
-/* smtp_client_auth - authenticate when a user name is configured */
+/*
+ * smtp_client_auth_plan - whether this session can log in as p says: TLS
+ * (or plaintext allowed), AUTH offered, a mechanism both sides know.
+ * Sends nothing; *mech gets the mechanism (0 when no login is wanted).
+ */
 static enum smtp_fail
-smtp_client_auth(struct smtp_client *cl, const struct smtp_params *p,
-    struct smtp_error *err)
+smtp_client_auth_plan(const struct smtp_client *cl, const struct smtp_params *p,
+    const struct smtp_auth_creds *creds, unsigned *mech, struct smtp_error *err)
 {
-	struct smtp_auth_creds creds = { p->auth_user, p->auth_password,
-	    p->auth_token, p->host, p->port };
 	const char *bad;
-	unsigned mech;
 
+	*mech = 0;
 	if (p->auth_user == NULL)
 		return SMTP_OK;
 	if (!cl->info.tls && !p->auth_allow_plaintext)
@@ -598,13 +600,42 @@ smtp_client_auth(struct smtp_client *cl, const struct smtp_params *p,
 	if (!(cl->caps.flags & SMTP_CAP_AUTH))
 		return smtp_client_fail(err, SMTP_FAIL_AUTH_UNAVAILABLE,
 		    SMTP_PHASE_AUTH, 0, "server does not offer AUTH");
-	mech = smtp_auth_choose(cl->caps.auth, p->auth_mechanisms,
-	    p->nauth_mechanisms, &creds, &bad);
-	if (mech == 0)
+	*mech = smtp_auth_choose(cl->caps.auth, p->auth_mechanisms,
+	    p->nauth_mechanisms, creds, &bad);
+	if (*mech == 0)
 		return smtp_client_fail(err, SMTP_FAIL_AUTH_UNAVAILABLE,
 		    SMTP_PHASE_AUTH, 0, "no usable AUTH mechanism%s%s%s",
 		    bad ? " (unknown: " : "", bad ? bad : "", bad ? ")" : "");
+	return SMTP_OK;
+}
+
+/*
+ * smtp_client_auth - authenticate when a user name is configured; with
+ * p->auth_later only check that it could (smtp_login() does it later)
+ */
+static enum smtp_fail
+smtp_client_auth(struct smtp_client *cl, const struct smtp_params *p,
+    struct smtp_error *err)
+{
+	struct smtp_auth_creds creds = { p->auth_user, p->auth_password,
+	    p->auth_token, p->host, p->port };
+	unsigned mech;
+	enum smtp_fail f = smtp_client_auth_plan(cl, p, &creds, &mech, err);
+
+	if (f != SMTP_OK || mech == 0 || p->auth_later)
+		return f;
 	return smtp_client_auth_exchange(cl, mech, &creds, err);
+}
+
+enum smtp_fail
+smtp_login(struct smtp_client *cl, const struct smtp_params *p,
+    struct smtp_error *err)
+{
+	struct smtp_params now = *p;
+
+	memset(err, 0, sizeof(*err));
+	now.auth_later = false;
+	return smtp_client_auth(cl, &now, err);
 }
 
 static void

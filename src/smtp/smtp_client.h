@@ -132,6 +132,9 @@ struct smtp_params {
 	const char *const *auth_mechanisms;	/* pinned order; 0 = strongest */
 	size_t nauth_mechanisms;
 	bool auth_allow_plaintext;	/* AUTH without TLS (loopback) */
+	bool auth_later;		/* smtp_open() checks that a login is
+					   possible but sends no AUTH; the
+					   caller logs in with smtp_login() */
 	uint64_t banner_wait_ms;	/* STARTTLS mode: a server silent this
 					   long gets a TLS ClientHello, for
 					   implicit-TLS ports configured as
@@ -189,6 +192,15 @@ enum smtp_fail smtp_open(const struct smtp_params *params,
  * after a timeout, disconnect or protocol error it is dead
  * (smtp_usable() is false) and only smtp_close() remains.
  */
+/*
+ * smtp_login - on a session opened with auth_later, authenticate as p
+ * says (the same p, with the password or token). SMTP_OK when no login
+ * is configured. On failure err says why; the session may still be open
+ * (a 535 leaves it usable for QUIT).
+ */
+enum smtp_fail smtp_login(struct smtp_client *cl, const struct smtp_params *p,
+    struct smtp_error *err);
+
 enum smtp_fail smtp_send(struct smtp_client *cl, const struct smtp_envelope *env,
     const char *msg, size_t len, struct smtp_rcpt_result *results,
     struct smtp_error *err);

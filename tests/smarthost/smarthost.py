@@ -63,8 +63,9 @@ State directory
     sessions.log one line per finished connection, space-separated key=value
                  (values never contain spaces; "-" means none):
                  session port mode peer tls cipher starttls auth client_cert
-                 helo messages rejected dropped auth_failures errors end
-                 duration.  peer is 127.0.0.1:PORT or [::1]:PORT;
+                 helo messages rejected dropped auth_failures errors auths
+                 end duration (auths: the AUTH commands received).
+                 peer is 127.0.0.1:PORT or [::1]:PORT;
                  client_cert is the certificate's CN.  end is one of quit,
                  client_closed, timeout, tls_failed, dropped_at_CMD,
                  dropped_after_data, closed_421, server_shutdown,
@@ -279,7 +280,7 @@ def session_fields(sid, endpoint, **kw):
                 "helo"):
         fields.append((key, kw.get(key)))
     for key in ("messages", "rejected", "dropped", "auth_failures",
-                "errors"):
+                "errors", "auths"):
         fields.append((key, kw.get(key, 0)))
     fields.append(("end", kw.get("end")))
     fields.append(("duration", kw.get("duration", "0.000")))
@@ -473,6 +474,7 @@ class RecordingSMTP(SMTP):
         self.rejected = 0
         self.dropped = 0
         self.n_auth_failures = 0
+        self.n_auth_commands = 0
         self.errors = 0
         self.authed_user = None
         self.authed_mech = None
@@ -601,7 +603,7 @@ class RecordingSMTP(SMTP):
                     messages=self.messages, rejected=self.rejected,
                     dropped=self.dropped,
                     auth_failures=self.n_auth_failures, errors=self.errors,
-                    end=end,
+                    auths=self.n_auth_commands, end=end,
                     duration="%.3f" % (time.monotonic() - self.started)))
             except OSError as exc:
                 log.error("cannot write sessions.log: %s", exc)
@@ -811,6 +813,7 @@ class RecordingSMTP(SMTP):
 
     @syntax("AUTH <mechanism>")
     async def smtp_AUTH(self, arg):
+        self.n_auth_commands += 1
         if not self._mechs():
             await self.push("502 5.5.1 AUTH not available")
             return
