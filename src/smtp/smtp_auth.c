@@ -24,8 +24,15 @@
 static const unsigned smtp_auth_token_order[] = {
 	SMTP_AUTH_OAUTHBEARER, SMTP_AUTH_XOAUTH2,
 };
+/*
+ * Inside TLS the password travels protected, and PLAIN or LOGIN let the
+ * server check it against a hashed store. CRAM-MD5 needs the password in
+ * clear on the server, and servers that hash theirs (Dovecot, Cyrus with
+ * saslauthd) offer it anyway and then refuse the right password: it is
+ * used only when auth_mechanisms names it.
+ */
 static const unsigned smtp_auth_password_order[] = {
-	SMTP_AUTH_CRAM_MD5, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN,
+	SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN,
 };
 
 #define SMTP_AUTH_NELEM(a) (sizeof(a) / sizeof((a)[0]))

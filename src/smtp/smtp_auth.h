@@ -26,8 +26,8 @@ struct smtp_auth_creds {
 /*
  * smtp_auth_choose - pick the mechanism (SMTP_AUTH_* bit) to use: the
  * first of pinned (names, in order) that the server offers and the
- * credentials allow, or without pins the strongest of OAUTHBEARER,
- * XOAUTH2 (with a token) and CRAM-MD5, PLAIN, LOGIN (with a password).
+ * credentials allow, or without pins OAUTHBEARER or XOAUTH2 (with a
+ * token), else PLAIN or LOGIN (with a password); CRAM-MD5 only pinned.
  * Returns 0 when nothing fits; *bad receives an unknown pinned name.
  */
 unsigned smtp_auth_choose(unsigned offered, const char *const *pinned,

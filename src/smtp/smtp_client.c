@@ -530,9 +530,12 @@ smtp_client_auth_send(struct smtp_client *cl, struct strbuf *line,
 	return f;
 }
 
-/* smtp_client_auth_result - map the final AUTH reply */
+/*
+ * smtp_client_auth_result - map the final AUTH reply; tried is the
+ * mechanism refused before this one, or 0
+ */
 static enum smtp_fail
-smtp_client_auth_result(struct smtp_client *cl, unsigned mech,
+smtp_client_auth_result(struct smtp_client *cl, unsigned mech, unsigned tried,
     struct smtp_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -546,15 +549,16 @@ smtp_client_auth_result(struct smtp_client *cl, unsigned mech,
 		return smtp_client_reply_fail(cl, SMTP_PHASE_AUTH, "AUTH", err);
 	smtp_client_reply_text(cl, &sb);
 	f = smtp_client_fail(err, SMTP_FAIL_AUTH, SMTP_PHASE_AUTH, 535,
-	    "authentication failed (%s): %s", smtp_reply_auth_name(mech),
-	    strbuf_cstr(&sb));
+	    "authentication failed (%s%s%s): %s", tried ?
+	    smtp_reply_auth_name(tried) : "", tried ? ", then " : "",
+	    smtp_reply_auth_name(mech), strbuf_cstr(&sb));
 	strbuf_free(&sb);
 	return f;
 }
 
-/* smtp_client_auth_exchange - run one SASL exchange with mechanism mech */
+/* smtp_client_auth_exchange - one SASL exchange with mech (tried: smtp_client_auth_result) */
 static enum smtp_fail
-smtp_client_auth_exchange(struct smtp_client *cl, unsigned mech,
+smtp_client_auth_exchange(struct smtp_client *cl, unsigned mech, unsigned tried,
     const struct smtp_auth_creds *creds, struct smtp_error *err)
 {
 	struct strbuf line = STRBUF_INIT;
@@ -576,7 +580,7 @@ smtp_client_auth_exchange(struct smtp_client *cl, unsigned mech,
 	strbuf_free(&line);
 	if (f != SMTP_OK)
 		return f;
-	return smtp_client_auth_result(cl, mech, err);
+	return smtp_client_auth_result(cl, mech, tried, err);
 }
 
 /*
@@ -622,9 +626,25 @@ smtp_client_auth(struct smtp_client *cl, const struct smtp_params *p,
 	unsigned mech;
 	enum smtp_fail f = smtp_client_auth_plan(cl, p, &creds, &mech, err);
 
+	const char *bad;
+	unsigned next;
+
 	if (f != SMTP_OK || mech == 0 || p->auth_later)
 		return f;
-	return smtp_client_auth_exchange(cl, mech, &creds, err);
+	f = smtp_client_auth_exchange(cl, mech, 0, &creds, err);
+	/*
+	 * A 535 to CRAM-MD5 may only mean that the server keeps its passwords
+	 * hashed: try the next mechanism once. PLAIN and LOGIN carry the same
+	 * password, checked the same way, so their 535 is final (one failed
+	 * login, not two, for a wrong password).
+	 */
+	if (f != SMTP_FAIL_AUTH || mech != SMTP_AUTH_CRAM_MD5)
+		return f;
+	next = smtp_auth_choose(cl->caps.auth & ~mech, p->auth_mechanisms,
+	    p->nauth_mechanisms, &creds, &bad);
+	if (next == 0)
+		return f;
+	return smtp_client_auth_exchange(cl, next, mech, &creds, err);
 }
 
 enum smtp_fail

@@ -101,6 +101,9 @@ Fault file (JSON object, re-read at each new connection; missing = none)
     hide: [EXT..]            EHLO keywords not to advertise
     advertise: [LINE..]      extra EHLO lines (e.g. "DSN")
     auth_mechs: [MECH..]     mechanisms offered/accepted
+    auth_hashed: true        passwords stored hashed, as Dovecot or Cyrus
+                             with saslauthd do: CRAM-MD5 is still offered
+                             but every CRAM-MD5 login fails with 535
     max_messages: N          after N accepted messages in a session, MAIL
                              gets 421 and the connection is closed
     max_rcpts: N             RCPT beyond N per message gets 452
@@ -169,7 +172,7 @@ COMMAND_FAULT_KEYS = ("ehlo", "helo", "starttls", "auth", "mail", "rcpt",
 FAULT_KEYS = set(COMMAND_FAULT_KEYS) | {
     "greeting", "data_end", "drop_after_data", "drop_at", "delay",
     "no_starttls", "size", "hide", "advertise", "auth_mechs",
-    "max_messages", "max_rcpts"}
+    "auth_hashed", "max_messages", "max_rcpts"}
 # MAIL/RCPT parameter -> EHLO keyword that must have been advertised.
 MAIL_PARAMS = {"SIZE": "SIZE", "BODY": None, "SMTPUTF8": "SMTPUTF8",
                "RET": "DSN", "ENVID": "DSN", "AUTH": "AUTH"}
@@ -256,6 +259,7 @@ FAULT_CHECKS = {
         isinstance(x, str) for x in v),
     "auth_mechs": lambda v: isinstance(v, list) and all(
         isinstance(x, str) for x in v),
+    "auth_hashed": lambda v: isinstance(v, bool),
 }
 
 
@@ -901,7 +905,7 @@ class RecordingSMTP(SMTP):
             return AuthResult(success=False, handled=True)
         user, _, digest = blob.decode("utf-8", "replace").rpartition(" ")
         password = self.state.users.get(user)
-        if password is not None:
+        if password is not None and not self.faults.get("auth_hashed"):
             want = hmac.new(password.encode(), challenge.encode(),
                             "md5").hexdigest()
             if hmac.compare_digest(want, digest.lower()):

@@ -126,8 +126,13 @@ START_TEST(choose)
 	    SMTP_AUTH_XOAUTH2 | SMTP_AUTH_OAUTHBEARER;
 	const char *bad;
 
+	/* CRAM-MD5 only when pinned: hashed password stores cannot check it */
 	ck_assert_uint_eq(smtp_auth_choose(all, NULL, 0, &pw, &bad),
-	    SMTP_AUTH_CRAM_MD5);
+	    SMTP_AUTH_PLAIN);
+	ck_assert_uint_eq(smtp_auth_choose(SMTP_AUTH_CRAM_MD5 | SMTP_AUTH_LOGIN,
+	    NULL, 0, &pw, &bad), SMTP_AUTH_LOGIN);
+	ck_assert_uint_eq(smtp_auth_choose(SMTP_AUTH_CRAM_MD5, NULL, 0, &pw,
+	    &bad), 0);
 	ck_assert_uint_eq(smtp_auth_choose(SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN,
 	    NULL, 0, &pw, &bad), SMTP_AUTH_PLAIN);
 	ck_assert_uint_eq(smtp_auth_choose(all, NULL, 0, &tok, &bad),
