@@ -254,6 +254,10 @@ probe_failure(const struct probe_row *r, struct strbuf *out)
 		strbuf_printf(out, "has a certificate that fails verification (%s)",
 		    smtp_verify_name(r->verify));
 		break;
+	case SMTP_FAIL_NO_STARTTLS:
+		strbuf_puts(out, "offers no STARTTLS (stripped on the path, or "
+		    "a server without TLS)");
+		break;
 	default:
 		if (r->auth == 0)
 			strbuf_puts(out, "does not accept the credentials");

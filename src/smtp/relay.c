@@ -231,7 +231,13 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 			finished++;
 			if (a->fail == SMTP_OK)
 				return (long)i;
-			if (!relay_network_failure(a->fail)) {
+			/*
+			 * A STARTTLS port without STARTTLS is most often a
+			 * middlebox that strips it: the other candidates
+			 * (implicit TLS) may get through. Never plaintext.
+			 */
+			if (!relay_network_failure(a->fail) &&
+			    a->fail != SMTP_FAIL_NO_STARTTLS) {
 				*server_refused = true;
 				return -1;
 			}
@@ -341,6 +347,26 @@ relay_warn_corrected(struct port_cache *cache, const struct conf_smarthost *h,
 		    "plaintext SMTP banner; using STARTTLS. Fix: write "
 		    "\"%u/starttls\" in the port list of smarthost \"%s\"", h->host,
 		    a->port.port, a->port.port, h->host);
+}
+
+/* relay_warn_stripped - a STARTTLS port that offered no STARTTLS, once */
+static void
+relay_warn_stripped(struct port_cache *cache, const struct relay_race *r,
+    const struct relay_attempt *winner)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct relay_attempt *a = &r->att[i];
+
+		if (!a->done || a->cancelled || a->fail != SMTP_FAIL_NO_STARTTLS ||
+		    (cache && !port_cache_first_warning(cache, r->h->host,
+		    a->port.port)))
+			continue;
+		log_warn("%s:%u offers no STARTTLS (stripped on the path, as SMTP "
+		    "inspection by some firewalls does, or a server without "
+		    "TLS); used %u/%s instead, never plaintext", r->h->host,
+		    a->port.port, winner->port.port,
+		    conf_security_name(winner->spoken));
+	}
 }
 
 /* relay_progress - how far an attempt got: the furthest failure matters */
@@ -474,6 +500,7 @@ relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
 	if (winner >= 0) {
 		relay_describe(out, h, &r.att[winner]);
 		relay_warn_corrected(cache, h, &r.att[winner]);
+		relay_warn_stripped(cache, &r, &r.att[winner]);
 		if (cache)
 			port_cache_put(cache, h->host, r.att[winner].port.port,
 			    r.att[winner].spoken);

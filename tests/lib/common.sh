@@ -34,6 +34,8 @@
 #   start_smarthost DIR [ARGS...]   start smarthost.py --dir DIR ARGS, wait
 #                                for DIR/ready; fail if it does not come up
 #   stop_smarthost DIR           SIGTERM it and wait until it exited
+#   start_proxy DIR PORT [ARGS]  a TCP proxy (tcp_proxy.py) in front of
+#                                127.0.0.1:PORT; sets PROXY_PORT
 #   smarthost_port DIR [INDEX]   port of endpoint INDEX (0-based, default 0)
 #   write_faults DIR JSON        atomically write DIR/faults.json
 #   clear_faults DIR             remove DIR/faults.json
@@ -236,6 +238,26 @@ start_smarthost() {
     done
     cat "$dir/smarthost.out" >&2 2>/dev/null
     fail "smarthost not ready after ${SMARTHOST_START_TIMEOUT}s (args: $*)"
+}
+
+# start_proxy DIR UPSTREAM_PORT [ARGS...] - tests/smarthost/tcp_proxy.py
+# in front of 127.0.0.1:UPSTREAM_PORT (ARGS: --strip-starttls, --delay-ms
+# N, --capture FILE); sets PROXY_PORT
+start_proxy() {
+    local dir=$1 upstream=$2 i
+    shift 2
+    mkdir -p "$dir" || fail "cannot create $dir"
+    spawn "$PYTHON3" "$SMARTHOST_DIR/tcp_proxy.py" --dir "$dir" \
+        --upstream "127.0.0.1:$upstream" "$@"
+    for ((i = 0; i < 200; i++)); do
+        if [ -s "$dir/port" ]; then
+            PROXY_PORT=$(cat "$dir/port")
+            return 0
+        fi
+        kill -0 "$SPAWNED_PID" 2>/dev/null || fail "tcp_proxy.py exited during start-up"
+        sleep 0.05
+    done
+    fail "tcp_proxy.py not ready after 10s"
 }
 
 stop_smarthost() {
