@@ -33,6 +33,14 @@ import re
 import signal
 
 
+def close_quietly(writer):
+    """Close one side; the peer may have gone already."""
+    try:
+        writer.close()
+    except OSError:
+        pass
+
+
 class Proxy:
     def __init__(self, args):
         self.args = args
@@ -82,10 +90,7 @@ class Proxy:
         finally:
             if capture:
                 capture.close()
-            try:
-                writer.close()
-            except OSError:
-                pass
+            close_quietly(writer)
 
     async def server_to_client(self, reader, writer):
         try:
@@ -101,10 +106,7 @@ class Proxy:
         except (ConnectionError, OSError):
             pass
         finally:
-            try:
-                writer.close()
-            except OSError:
-                pass
+            close_quietly(writer)
 
     async def handle(self, creader, cwriter):
         self.count += 1
