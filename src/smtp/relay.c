@@ -84,6 +84,7 @@ struct relay_attempt {
 	char addr[64];
 	pthread_t thread;
 	bool started, done, handled;
+	bool connected;			/* TCP is up: it is progressing */
 	bool cancelled;			/* still running when the race ended */
 	enum smtp_fail fail;
 	struct smtp_error err;
@@ -124,6 +125,18 @@ relay_connect(struct smtp_params *p, struct smtp_client **cl,
 	return f;
 }
 
+/* relay_attempt_connected - smtp_open's hook: this attempt is progressing */
+static void
+relay_attempt_connected(void *arg)
+{
+	struct relay_attempt *a = arg;
+
+	pthread_mutex_lock(&a->race->lock);
+	a->connected = true;
+	pthread_cond_broadcast(&a->race->cond);
+	pthread_mutex_unlock(&a->race->lock);
+}
+
 /* relay_attempt_run - thread body: try, correct the mode, report */
 static void *
 relay_attempt_run(void *arg)
@@ -139,6 +152,8 @@ relay_attempt_run(void *arg)
 	p.auth_password = r->password;
 	p.auth_token = r->token;
 	p.auth_later = true;		/* the race never logs in: relay_login */
+	p.on_connected = relay_attempt_connected;
+	p.on_connected_arg = a;
 	f = relay_connect(&p, &a->client, &a->err, &a->spoken, &a->corrected);
 	pthread_mutex_lock(&r->lock);
 	a->fail = f;
@@ -204,24 +219,75 @@ relay_start(struct relay_attempt *a)
 }
 
 /*
- * relay_race_run - start attempts staggered, stop at the first winner or
- * at a failure that is the server's. Returns the winner's index, or -1.
- * The lock is held on return.
+ * relay_race_decided - the winner once it is the most preferred of the
+ * attempts still in the running: every attempt before it has failed or
+ * is not even connected (a filtered port is not waited for). -1 while a
+ * more preferred attempt is connected and progressing.
+ */
+static long
+relay_race_decided(const struct relay_race *r, size_t started)
+{
+	for (size_t i = 0; i < started; i++) {
+		const struct relay_attempt *a = &r->att[i];
+
+		if (a->done && a->fail == SMTP_OK)
+			return (long)i;
+		if (!a->done && a->connected)
+			return -1;	/* more preferred, progressing: wait */
+	}
+	return -1;
+}
+
+/* relay_race_progressing - an attempt is connected and not finished */
+static bool
+relay_race_progressing(const struct relay_race *r, size_t started)
+{
+	for (size_t i = 0; i < started; i++)
+		if (r->att[i].connected && !r->att[i].done)
+			return true;
+	return false;
+}
+
+/* relay_race_wait - sleep on the race's condition, until ms at the latest */
+static void
+relay_race_wait(struct relay_race *r, uint64_t ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&r->cond, &r->lock, &until);
+}
+
+/*
+ * relay_race_run - the preference order decides, the stagger only saves a
+ * filtered port's connect timeout. The next candidate starts when the
+ * stagger has passed and no started one is connected and progressing, or
+ * at once when one fails on the path. A candidate that succeeds wins only
+ * when every more preferred one has failed: a slow first choice that is
+ * progressing is waited for. A failure that is the server's answer (a
+ * certificate, a 5xx) ends the race. Returns the winner's index, or -1;
+ * the lock is held on return.
  */
 static long
 relay_race_run(struct relay_race *r, bool *server_refused)
 {
 	uint64_t stagger = r->h->port_stagger_ms, next_start = 0;
 	size_t started = 0, finished = 0;
+	long winner;
 
 	*server_refused = false;
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
 		uint64_t now = relay_now_ms();
-		bool start_now = false;
+		bool start_now = started < r->n && now >= next_start &&
+		    !relay_race_progressing(r, started);
 
-		if (started < r->n && now >= next_start)
-			start_now = true;
 		for (size_t i = 0; i < started; i++) {
 			struct relay_attempt *a = &r->att[i];
 
@@ -230,7 +296,7 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 			a->handled = true;
 			finished++;
 			if (a->fail == SMTP_OK)
-				return (long)i;
+				continue;
 			/*
 			 * A STARTTLS port without STARTTLS is most often a
 			 * middlebox that strips it: the other candidates
@@ -243,6 +309,8 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 			}
 			start_now = started < r->n;	/* RFC 8305: no waiting */
 		}
+		if ((winner = relay_race_decided(r, started)) >= 0)
+			return winner;
 		if (start_now) {
 			relay_start(&r->att[started++]);
 			next_start = relay_now_ms() + stagger;
@@ -250,21 +318,10 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 		}
 		if (finished == r->n)
 			return -1;
-		if (started < r->n) {
-			struct timespec until;
-			uint64_t wait = next_start > now ? next_start - now : 0;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += (time_t)(wait / 1000);
-			until.tv_nsec += (long)(wait % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&r->cond, &r->lock, &until);
-		} else {
+		if (started < r->n && !relay_race_progressing(r, started))
+			relay_race_wait(r, next_start > now ? next_start - now : 0);
+		else
 			pthread_cond_wait(&r->cond, &r->lock);
-		}
 	}
 }
 

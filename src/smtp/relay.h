@@ -5,21 +5,27 @@
  * Smarthosts are tried in the order of postern.conf (failover). For each,
  * the remembered winner (port_cache.h) is tried first; otherwise, or when
  * it fails, its candidate ports race in the manner of RFC 8305: one
- * attempt per port and address (every A and AAAA), started port_stagger
- * apart in order of preference, the next one at once when one fails. The
- * first attempt to finish the greeting, TLS and EHLO (and AUTH) wins; the
- * others are cancelled. So a filtered port costs port_stagger, not the
- * connect timeout, when another port answers.
+ * attempt per port and address (every A and AAAA), in order of
+ * preference. The next attempt starts when port_stagger has passed and no
+ * started one is connected (a filtered port costs port_stagger, not the
+ * connect timeout), or at once when one fails. The preference order
+ * decides, not speed: an attempt that finishes the greeting, TLS and EHLO
+ * wins only when every more preferred one has failed or never connected,
+ * so a slow first choice that is progressing keeps its place. The race
+ * never logs in: the winner authenticates once (relay_login), and the
+ * others are cancelled, those that finished with QUIT.
  *
  * Which failures move on, and which do not:
  *   - network failures (resolve, refused, filtered, unreachable, no
  *     greeting, a dropped connection, a failed handshake) let the other
- *     candidates go on;
- *   - a server that answers but refuses us (certificate, no STARTTLS,
- *     authentication, a 4xx/5xx greeting or EHLO) is a property of the
- *     server, not the port: the race for that smarthost stops there,
- *     with that reason, and the next smarthost, if any, is tried. The
- *     encryption is never lowered to get through.
+ *     candidates go on, and so does a STARTTLS port that offers no
+ *     STARTTLS (stripped on the path: implicit TLS may get through; it is
+ *     logged once, and plaintext is never tried);
+ *   - a server that answers but refuses us (certificate, authentication,
+ *     a 4xx/5xx greeting or EHLO) is a property of the server, not the
+ *     port: the race for that smarthost stops there, with that reason,
+ *     and the next smarthost, if any, is tried. The encryption is never
+ *     lowered to get through.
  *
  * Encryption matching: each port gets the mode configured (or, for
  * port = auto, the one it is registered for). A mode that contradicts
@@ -30,7 +36,7 @@
  *   - STARTTLS configured, the server stays silent (it waits for a
  *     ClientHello): start TLS on the same connection.
  * The password or token is fetched once per attempt round and wiped as
- * soon as the sessions are authenticated.
+ * soon as the winner is authenticated.
  */
 #ifndef POSTERN_RELAY_H
 #define POSTERN_RELAY_H

@@ -258,6 +258,8 @@ smtp_client_connect(struct smtp_client *cl, const struct smtp_params *p,
 		STR_TRUNCATION_OK(str_copy(cl->info.peer_addr, sizeof(cl->info.peer_addr),
 		    conn_peer(cl->conn)));
 		cl->info.port = p->port;
+		if (p->on_connected != NULL)
+			p->on_connected(p->on_connected_arg);
 		return SMTP_OK;
 	case CONN_ERESOLVE:
 		f = SMTP_FAIL_RESOLVE;

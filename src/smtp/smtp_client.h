@@ -132,6 +132,9 @@ struct smtp_params {
 	const char *const *auth_mechanisms;	/* pinned order; 0 = strongest */
 	size_t nauth_mechanisms;
 	bool auth_allow_plaintext;	/* AUTH without TLS (loopback) */
+	void (*on_connected)(void *);	/* called once the TCP connection
+					   is up (the port race); NULL = none */
+	void *on_connected_arg;
 	bool auth_later;		/* smtp_open() checks that a login is
 					   possible but sends no AUTH; the
 					   caller logs in with smtp_login() */

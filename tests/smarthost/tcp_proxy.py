@@ -10,8 +10,10 @@ What it does
                          answer a STARTTLS command itself with 502, so the
                          client sees a server that offers no STARTTLS;
       --delay-ms N       hold every chunk N ms in each direction (a slow
-                         path: 80 ms each way is a 160 ms round trip;
+                         path: 40 ms each way is an 80 ms round trip;
                          this kernel has no netem);
+      --reply-delay-ms N hold every chunk from the server N ms more (a
+                         slow server: every reply late);
       --capture FILE     append every byte the client sends, in order, so
                          a test can check that no secret crossed in clear.
 
@@ -51,9 +53,10 @@ class Proxy:
         with open(self.log, "a", encoding="utf-8") as f:
             f.write(text + "\n")
 
-    async def pause(self):
-        if self.args.delay_ms:
-            await asyncio.sleep(self.args.delay_ms / 1000.0)
+    async def pause(self, extra_ms=0):
+        ms = self.args.delay_ms + extra_ms
+        if ms:
+            await asyncio.sleep(ms / 1000.0)
 
     @staticmethod
     def strip(data):
@@ -100,7 +103,7 @@ class Proxy:
                     break
                 if self.args.strip_starttls:
                     data = self.strip(data)
-                await self.pause()
+                await self.pause(self.args.reply_delay_ms)
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -132,6 +135,7 @@ async def main():
     ap.add_argument("--listen-port", type=int, default=0)
     ap.add_argument("--strip-starttls", action="store_true")
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--reply-delay-ms", type=int, default=0)
     ap.add_argument("--capture")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
