@@ -14,6 +14,10 @@
 command -v setpriv >/dev/null || skip "setpriv (util-linux) not found"
 getent passwd nobody >/dev/null && getent passwd daemon >/dev/null || skip "no nobody/daemon users"
 TOP=/tmp/postern-privilege-test
+# The test writer has this spool compiled in: two suites on one machine
+# (a build and a sanitizer build, say) take turns.
+exec 9>"$TOP.lock"
+flock 9 || fail "cannot lock $TOP.lock"
 # A set-gid bit is ignored on a nosuid filesystem (hardened hosts,
 # containers, Debian 13's tmp.mount): nothing here could be tested.
 if command -v findmnt >/dev/null &&
