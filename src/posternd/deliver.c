@@ -244,6 +244,7 @@ deliver_send(struct deliver_thread_state *t, struct qentry *e, int64_t *next,
 	env.smtputf8 = e->rec.smtputf8;
 	env.ret = e->rec.ret;
 	env.envid = e->rec.envid;
+	smtp_set_log_tag(t->rs.client, e->qid);
 	fail = smtp_send(t->rs.client, &env, e->rec.message, e->rec.message_len,
 	    res, &err);
 	if (fail != SMTP_OK)
@@ -359,7 +360,7 @@ deliver_one(struct deliver_thread_state *t, const char *qid)
 again:
 	if (!t->connected) {
 		t->reused = false;
-		if (!relay_open(t->wc->conf, w->port_cache, &t->rs, &reason)) {
+		if (!relay_open(t->wc->conf, w->port_cache, e.qid, &t->rs, &reason)) {
 			gone = deliver_defer_all(w, t->wc, &e, reason.data, &next);
 			schedule_done(w->sched, qid, gone, next, false);
 			qentry_close(&e);

@@ -95,6 +95,7 @@ struct relay_attempt {
 
 struct relay_race {
 	const struct conf *conf;
+	const char *qid;		/* for the dialogue's debug lines */
 	const struct conf_smarthost *h;
 	const char *password, *token;
 	pthread_mutex_t lock;
@@ -153,6 +154,7 @@ relay_attempt_run(void *arg)
 	p.auth_token = r->token;
 	p.auth_later = true;		/* the race never logs in: relay_login */
 	p.on_connected = relay_attempt_connected;
+	p.log_tag = r->qid;
 	p.on_connected_arg = a;
 	f = relay_connect(&p, &a->client, &a->err, &a->spoken, &a->corrected);
 	pthread_mutex_lock(&r->lock);
@@ -508,7 +510,8 @@ relay_reason(const struct relay_race *r, size_t nports, size_t naddrs,
 static bool
 relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
     const struct conf_port *ports, size_t nports, struct port_cache *cache,
-    struct relay_session *out, struct strbuf *reason, bool *refused)
+    const char *qid, struct relay_session *out, struct strbuf *reason,
+    bool *refused)
 {
 	char addrs[RELAY_MAX_ADDRS][64];
 	struct strbuf why = STRBUF_INIT;
@@ -530,6 +533,7 @@ relay_try_ports(const struct conf *conf, const struct conf_smarthost *h,
 	strbuf_free(&why);
 	r.conf = conf;
 	r.h = h;
+	r.qid = qid;
 	r.password = password;
 	r.token = token;
 	r.n = nports * naddrs;
@@ -583,7 +587,7 @@ relay_is_candidate(const struct conf_smarthost *h, unsigned port)
 }
 
 bool
-relay_open(const struct conf *conf, struct port_cache *cache,
+relay_open(const struct conf *conf, struct port_cache *cache, const char *qid,
     struct relay_session *out, struct strbuf *reason)
 {
 	memset(out, 0, sizeof(*out));
@@ -605,8 +609,8 @@ relay_open(const struct conf *conf, struct port_cache *cache,
 			struct conf_port cached = { ce.port, ce.security };
 			struct strbuf first = STRBUF_INIT;
 
-			if (relay_try_ports(conf, h, &cached, 1, NULL, out, &first,
-			    &refused)) {
+			if (relay_try_ports(conf, h, &cached, 1, NULL, qid, out,
+			    &first, &refused)) {
 				strbuf_free(&first);
 				return true;
 			}
@@ -622,8 +626,8 @@ relay_open(const struct conf *conf, struct port_cache *cache,
 			strbuf_free(&first);
 			port_cache_forget(cache, h->host);
 		}
-		if (relay_try_ports(conf, h, h->ports, h->nports, cache, out, reason,
-		    &refused))
+		if (relay_try_ports(conf, h, h->ports, h->nports, cache, qid, out,
+		    reason, &refused))
 			return true;
 	}
 	if (conf->nsmarthosts == 0)

@@ -65,10 +65,11 @@ struct relay_session {
 /*
  * relay_open - connect to the first smarthost that takes us. Returns true
  * with a ready session in *out, or false with one line in reason naming
- * each candidate tried and why it failed. cache may be NULL.
+ * each candidate tried and why it failed. cache may be NULL; qid starts
+ * the dialogue's debug lines (smtp_set_log_tag).
  */
 bool relay_open(const struct conf *conf, struct port_cache *cache,
-    struct relay_session *out, struct strbuf *reason);
+    const char *qid, struct relay_session *out, struct strbuf *reason);
 
 /*
  * relay_addresses - the numeric addresses of host, in getaddrinfo()'s

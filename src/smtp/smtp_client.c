@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "conn.h"
@@ -49,6 +50,8 @@ struct smtp_client {
 	struct smtp_session_info info;
 	bool dead;		/* no further command possible */
 	bool dirty;		/* a transaction is open: RSET first */
+	char tag[40];		/* first word of each debug line: a queue ID */
+	char peer[300];		/* "host[addr]:port", once connected */
 	char **texts;		/* reply strings handed out in results */
 	size_t ntexts;
 };
@@ -155,6 +158,51 @@ smtp_client_io_fail(struct smtp_client *cl, struct smtp_error *err,
 	    conn_status_name(st), smtp_phase_name(phase));
 }
 
+/*
+ * smtp_client_debug - one line of the dialogue at debug level: "TAG: >
+ * host[addr]:port: LINE" for what is sent, "<" for what is received.
+ * A secret line (an AUTH payload) shows only its verb.
+ */
+static void
+smtp_client_debug(const struct smtp_client *cl, char dir, const char *line,
+    size_t len, bool secret)
+{
+	size_t show = len;
+
+	if (!log_debug_enabled())
+		return;
+	if (secret) {	/* "AUTH PLAIN payload" keeps "AUTH PLAIN"; others nothing */
+		show = 0;
+		if (len > 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+			const char *end = memchr(line + 5, ' ', len - 5);
+
+			show = end != NULL ? (size_t)(end - line) : len;
+		}
+	}
+	log_debug("%s: %c %s: %.*s%s", cl->tag[0] ? cl->tag : "-", dir, cl->peer,
+	    (int)show, line, show < len ? (show ? " ********" : "********") : "");
+}
+
+/* smtp_client_debug_reply - every line of cl->reply, received */
+static void
+smtp_client_debug_reply(const struct smtp_client *cl)
+{
+	const char *line;
+	size_t len;
+
+	if (!log_debug_enabled())
+		return;
+	for (size_t i = 0; (line = smtp_reply_line(&cl->reply, i, &len)) != NULL;
+	    i++) {
+		char buf[SMTP_REPLY_MAX_LINE];
+
+		STR_TRUNCATION_OK(str_format(buf, sizeof(buf), "%d%c%.*s",
+		    cl->reply.code, smtp_reply_line(&cl->reply, i + 1, &(size_t){0}) ?
+		    '-' : ' ', (int)len, line));
+		smtp_client_debug(cl, '<', buf, strlen(buf), false);
+	}
+}
+
 /* smtp_client_read_reply - read one complete reply into cl->reply */
 static enum smtp_fail
 smtp_client_read_reply(struct smtp_client *cl, uint64_t timeout,
@@ -179,6 +227,7 @@ smtp_client_read_reply(struct smtp_client *cl, uint64_t timeout,
 		return smtp_client_fail(err, SMTP_FAIL_PROTOCOL, phase, 0,
 		    "%s (%s)", smtp_reply_status_name(rs), smtp_phase_name(phase));
 	}
+	smtp_client_debug_reply(cl);
 	if (cl->reply.code == 421)
 		cl->dead = true;	/* the server closes after 421 */
 	return SMTP_OK;
@@ -200,8 +249,9 @@ smtp_client_flush(struct smtp_client *cl, uint64_t timeout,
 
 /* smtp_client_put - queue one command line (CRLF appended) */
 static void
-smtp_client_put(struct smtp_client *cl, const struct strbuf *line)
+smtp_client_put(struct smtp_client *cl, const struct strbuf *line, bool secret)
 {
+	smtp_client_debug(cl, '>', line->data, line->len, secret);
 	conn_write(cl->conn, line->data, line->len);
 	conn_write(cl->conn, "\r\n", 2);
 }
@@ -213,6 +263,7 @@ smtp_client_command(struct smtp_client *cl, const char *cmd, uint64_t timeout,
 {
 	enum smtp_fail f;
 
+	smtp_client_debug(cl, '>', cmd, strlen(cmd), false);
 	conn_write(cl->conn, cmd, strlen(cmd));
 	conn_write(cl->conn, "\r\n", 2);
 	f = smtp_client_flush(cl, timeout, phase, false, err);
@@ -258,6 +309,8 @@ smtp_client_connect(struct smtp_client *cl, const struct smtp_params *p,
 		STR_TRUNCATION_OK(str_copy(cl->info.peer_addr, sizeof(cl->info.peer_addr),
 		    conn_peer(cl->conn)));
 		cl->info.port = p->port;
+		STR_TRUNCATION_OK(str_format(cl->peer, sizeof(cl->peer), "%s[%s]:%u",
+		    p->host, cl->info.peer_addr, p->port));
 		if (p->on_connected != NULL)
 			p->on_connected(p->on_connected_arg);
 		return SMTP_OK;
@@ -522,7 +575,7 @@ smtp_client_auth_send(struct smtp_client *cl, struct strbuf *line,
 {
 	enum smtp_fail f;
 
-	smtp_client_put(cl, line);
+	smtp_client_put(cl, line, true);
 	if (line->data != NULL)
 		explicit_bzero(line->data, line->cap);
 	strbuf_reset(line);
@@ -649,6 +702,12 @@ smtp_client_auth(struct smtp_client *cl, const struct smtp_params *p,
 	return smtp_client_auth_exchange(cl, next, mech, &creds, err);
 }
 
+void
+smtp_set_log_tag(struct smtp_client *cl, const char *tag)
+{
+	STR_TRUNCATION_OK(str_copy(cl->tag, sizeof(cl->tag), tag ? tag : ""));
+}
+
 enum smtp_fail
 smtp_login(struct smtp_client *cl, const struct smtp_params *p,
     struct smtp_error *err)
@@ -736,6 +795,8 @@ smtp_open(const struct smtp_params *p, struct smtp_client **out,
 	if (f != SMTP_OK)
 		return f;
 	cl = xcalloc(1, sizeof(*cl));
+	if (p->log_tag != NULL)
+		smtp_set_log_tag(cl, p->log_tag);
 	smtp_client_defaults(cl, p);
 	f = smtp_client_session(cl, p, err);
 	if (f != SMTP_OK) {
@@ -846,7 +907,7 @@ smtp_client_queue_cmd(struct smtp_client *cl, const struct smtp_txn *t,
 		smtp_client_rcpt_cmd(cl, &t->env->rcpts[i - 1], &sb);
 	else
 		strbuf_puts(&sb, "DATA");
-	smtp_client_put(cl, &sb);
+	smtp_client_put(cl, &sb, false);
 	strbuf_free(&sb);
 }
 
@@ -995,6 +1056,13 @@ smtp_client_body(struct smtp_client *cl, const char *msg, size_t len,
 		}
 	}
 	/* the end of the body and the dot leave together */
+	if (log_debug_enabled()) {
+		char what[64];
+
+		STR_TRUNCATION_OK(str_format(what, sizeof(what), "(the message, %zu "
+		    "bytes) .", len));
+		smtp_client_debug(cl, '>', what, strlen(what), false);
+	}
 	conn_write(cl->conn, ".\r\n", 3);
 	f = smtp_client_flush(cl, cl->to.data_block, SMTP_PHASE_BODY, false, err);
 	if (f == SMTP_OK)

@@ -132,6 +132,8 @@ struct smtp_params {
 	const char *const *auth_mechanisms;	/* pinned order; 0 = strongest */
 	size_t nauth_mechanisms;
 	bool auth_allow_plaintext;	/* AUTH without TLS (loopback) */
+	const char *log_tag;		/* first word of the dialogue's debug
+					   lines (a queue ID); NULL = "-" */
 	void (*on_connected)(void *);	/* called once the TCP connection
 					   is up (the port race); NULL = none */
 	void *on_connected_arg;
@@ -203,6 +205,15 @@ enum smtp_fail smtp_open(const struct smtp_params *params,
  */
 enum smtp_fail smtp_login(struct smtp_client *cl, const struct smtp_params *p,
     struct smtp_error *err);
+
+/*
+ * smtp_set_log_tag - the queue ID (or NULL) that starts the debug lines
+ * of this session's dialogue from now on. With log { debug = true } every
+ * command and reply is logged, "QID: > host[addr]:port: MAIL FROM:<...>"
+ * and "QID: < ...: 250 ...", AUTH payloads masked, the message body as
+ * its size only.
+ */
+void smtp_set_log_tag(struct smtp_client *cl, const char *tag);
 
 enum smtp_fail smtp_send(struct smtp_client *cl, const struct smtp_envelope *env,
     const char *msg, size_t len, struct smtp_rcpt_result *results,

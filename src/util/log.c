@@ -61,6 +61,12 @@ log_set_debug(bool on)
 	log_debug_on = on;
 }
 
+bool
+log_debug_enabled(void)
+{
+	return log_debug_on && !log_muted;
+}
+
 void
 log_set_muted(bool on)
 {

@@ -34,6 +34,8 @@ enum log_target {
 void log_init(const char *progname, enum log_target target);
 /* log_set_debug - enable or disable log_debug() output */
 void log_set_debug(bool on);
+/* log_debug_enabled - whether log_debug() writes anything */
+bool log_debug_enabled(void);
 /* log_set_muted - drop every message but fatal ones while on */
 void log_set_muted(bool on);
 /* log_progname - the name given to log_init() */
