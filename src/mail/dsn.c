@@ -46,6 +46,12 @@ dsn_status(const char *reply, char klass, char *buf, size_t size)
 	size_t n;
 
 	STR_MUST_FIT(str_format(buf, size, "%c.0.0", klass));
+	/* postern's own refusals start with their code: "5.3.4 message size" */
+	if (reply && (n = dsn_enhanced(reply)) > 0 && n < size && reply[0] == want) {
+		memcpy(buf, reply, n);
+		buf[n] = '\0';
+		return;
+	}
 	if (!reply || strlen(reply) < 5 || !isdigit((unsigned char)reply[0]) ||
 	    !isdigit((unsigned char)reply[1]) || !isdigit((unsigned char)reply[2]) ||
 	    (reply[3] != ' ' && reply[3] != '-'))

@@ -50,7 +50,9 @@ struct dsn_report {
 /*
  * dsn_status - the RFC 3463 status code for a reply of class klass ('2',
  * '4' or '5'): its enhanced code when it starts "NNN x.y.z" and both
- * agree with klass, otherwise "klass.0.0". buf must hold 16 bytes.
+ * agree with klass, or, for postern's own refusals, when it starts with
+ * the code ("5.3.4 message size ..."); otherwise "klass.0.0". buf must
+ * hold 16 bytes.
  */
 void dsn_status(const char *reply, char klass, char *buf, size_t size);
 

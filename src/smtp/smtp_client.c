@@ -64,7 +64,8 @@ struct smtp_txn {
 	size_t accepted;	/* recipients with a 250 */
 	bool mail_failed;
 	bool data_sent;
-	bool utf8;
+	bool utf8;		/* an envelope address is not ASCII */
+	bool utf8_headers;	/* the header block holds raw UTF-8 (RFC 6532) */
 	bool eightbit;
 	uint64_t wire_size;
 };
@@ -839,6 +840,20 @@ smtp_client_nonascii(const char *s)
 	return false;
 }
 
+/* smtp_client_headers_utf8 - whether the header block has a byte >= 0x80 */
+static bool
+smtp_client_headers_utf8(const char *msg, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)msg[i] >= 0x80)
+			return true;
+		if (msg[i] == '\n' && (i + 1 == len || msg[i + 1] == '\n' ||
+		    (msg[i + 1] == '\r' && i + 2 < len && msg[i + 2] == '\n')))
+			return false;	/* the blank line: the body starts */
+	}
+	return false;
+}
+
 /* smtp_client_needs_utf8 - whether any envelope address is non-ASCII */
 static bool
 smtp_client_needs_utf8(const struct smtp_envelope *env)
@@ -867,7 +882,8 @@ smtp_client_mail_cmd(const struct smtp_client *cl, const struct smtp_txn *t,
 	if ((caps & SMTP_CAP_8BITMIME) && (env->body == SMTP_BODY_8BITMIME ||
 	    (env->body == SMTP_BODY_AUTO && t->eightbit)))
 		strbuf_puts(sb, " BODY=8BITMIME");
-	if ((caps & SMTP_CAP_SMTPUTF8) && (t->utf8 || env->smtputf8))
+	if ((caps & SMTP_CAP_SMTPUTF8) && (t->utf8 || t->utf8_headers ||
+	    env->smtputf8))
 		strbuf_puts(sb, " SMTPUTF8");
 	if (!(caps & SMTP_CAP_DSN))
 		return;
@@ -1104,12 +1120,13 @@ smtp_client_precheck(struct smtp_client *cl, const struct smtp_txn *t,
 {
 	if (t->utf8 && !(cl->caps.flags & SMTP_CAP_SMTPUTF8))
 		return smtp_client_fail(err, SMTP_FAIL_SMTPUTF8, SMTP_PHASE_MAIL, 0,
-		    "an envelope address is not ASCII and the server does not "
-		    "support SMTPUTF8");
+		    "5.6.7 an envelope address is not ASCII and the server does "
+		    "not support SMTPUTF8");
 	if ((cl->caps.flags & SMTP_CAP_SIZE) && cl->caps.size_limit > 0 &&
 	    t->wire_size > cl->caps.size_limit)
 		return smtp_client_fail(err, SMTP_FAIL_SIZE, SMTP_PHASE_MAIL, 0,
-		    "message size %llu exceeds the server's limit of %llu bytes",
+		    "5.3.4 message size %llu exceeds the server's limit of %llu "
+		    "bytes",
 		    (unsigned long long)t->wire_size,
 		    (unsigned long long)cl->caps.size_limit);
 	if (t->env->nrcpts == 0)
@@ -1145,6 +1162,7 @@ smtp_client_txn_init(struct smtp_client *cl, struct smtp_txn *t,
 	t->res = res;
 	t->ncmds = env->nrcpts + 2;
 	t->utf8 = smtp_client_needs_utf8(env);
+	t->utf8_headers = smtp_client_headers_utf8(msg, len);
 	smtp_client_scan(msg, len, &t->wire_size, &t->eightbit);
 	smtp_client_drop_texts(cl);
 	for (i = 0; i < env->nrcpts; i++) {

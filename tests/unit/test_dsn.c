@@ -31,6 +31,14 @@ START_TEST(status_codes)
 	ck_assert_str_eq(buf, "5.0.0");
 	dsn_status("550 5.1.1000 too long", '5', buf, sizeof(buf));
 	ck_assert_str_eq(buf, "5.0.0");
+	/* postern's own refusals carry their code first */
+	dsn_status("5.3.4 message size 9 exceeds the server's limit", '5', buf,
+	    sizeof(buf));
+	ck_assert_str_eq(buf, "5.3.4");
+	dsn_status("5.6.7 an envelope address is not ASCII", '5', buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5.6.7");
+	dsn_status("4.3.4 class disagrees", '5', buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5.0.0");
 }
 END_TEST
 
