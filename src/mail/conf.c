@@ -39,6 +39,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -100,6 +101,7 @@ struct conf_secmark {
 
 struct conf_loader {
 	const char *path;
+	const struct conf_section *top;	/* the file's table: conf_root_section */
 	cfg_t *root;
 	struct conf_mark *marks;
 	size_t nmarks;
@@ -107,6 +109,7 @@ struct conf_loader {
 	size_t nsecmarks;
 	int errors;
 	bool defaults_only;		/* conf_defaults(): no smarthost needed */
+	bool no_providers;		/* conf_load_submission(): no catalogue */
 };
 
 static struct conf_loader *conf_loading;
@@ -686,10 +689,29 @@ static const struct conf_section conf_queue_section = CONF_SECTION_OF(
 static const struct conf_section conf_log_section = CONF_SECTION_OF(
     "log", conf_log_opts, CFGF_NONE);
 
+#define PV(f)	offsetof(struct conf_provider, f)
+
+/* providers.conf: one titled section per provider. */
+static const struct conf_opt conf_provider_opts[] = {
+	OPT_LIST("match", PV(match), PV(nmatch), conf_check_text),
+	OPT_LIST("port", PV(port_specs), PV(nport_specs), conf_check_port),
+	OPT_LIST("auth_mechanisms", PV(auth_mechanisms), PV(nauth_mechanisms),
+	    conf_check_mechanism),
+};
+static const struct conf_section conf_provider_section = CONF_SECTION_OF(
+    "provider", conf_provider_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+static const struct conf_opt conf_providers_opts[] = {
+	OPT_SECTION("provider", conf_provider_section),
+};
+static const struct conf_section conf_providers_top = CONF_SECTION_OF(
+    "root", conf_providers_opts, CFGF_NONE);
+
 /* The file's top level, in the order conf_print() shows it. */
 static const struct conf_opt conf_root_opts[] = {
 	OPT_TEXT("hostname", CF(hostname), conf_check_dns_name),
 	OPT_TEXT("domain", CF(domain), conf_check_dns_name),
+	{ .name = "providers_file", .kind = CONF_TEXT, .def = POSTERN_PROVIDERS_FILE,
+	  .at = CF(providers_file), .check = conf_check_path, .empty_ok = true },
 	OPT_SECTION("smarthost", conf_smarthost_section),
 	{ .name = "aliases_file", .kind = CONF_TEXT, .def = "/etc/aliases",
 	  .at = CF(aliases_file), .check = conf_check_path, .empty_ok = true },
@@ -817,7 +839,7 @@ conf_option_cb(cfg_t *sec, cfg_opt_t *opt)
 			return 0;
 		}
 	}
-	row = conf_find_opt(&conf_root_section, cfg_name(sec), opt->name);
+	row = conf_find_opt(ld->top, cfg_name(sec), opt->name);
 	if (row == NULL)
 		return 0;
 	if (value != NULL && value[0] == '\0' && row->empty_ok &&
@@ -1113,9 +1135,25 @@ conf_add_port(struct conf_smarthost *sh, struct conf_port port)
 	return true;
 }
 
-/* conf_build_ports - the candidate list, explicit or built in */
+/* conf_find_provider - the catalogue's first entry matching host, or NULL */
+static const struct conf_provider *
+conf_find_provider(const struct conf *conf, const char *host)
+{
+	for (size_t i = 0; i < conf->nproviders; i++)
+		for (size_t j = 0; j < conf->providers[i].nmatch; j++)
+			if (fnmatch(conf->providers[i].match[j], host,
+			    FNM_CASEFOLD) == 0)
+				return &conf->providers[i];
+	return NULL;
+}
+
+/*
+ * conf_build_ports - the candidate list: explicit, or for port = auto the
+ * provider's from the catalogue, else the built-in one
+ */
 static void
-conf_build_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
+conf_build_ports(struct conf_loader *ld, cfg_t *sec, const struct conf *conf,
+    struct conf_smarthost *sh)
 {
 	unsigned n = cfg_size(sec, "port");
 	int line = conf_line(ld, sec, "port");
@@ -1147,6 +1185,12 @@ conf_build_ports(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 	free(sh->ports);
 	sh->ports = NULL;
 	sh->nports = 0;
+	if ((sh->provider = conf_find_provider(conf, sh->host)) != NULL) {
+		for (size_t i = 0; i < sh->provider->nports; i++)
+			if (sh->provider->ports[i].port != 25 || sh->allow_port_25)
+				conf_add_port(sh, sh->provider->ports[i]);
+		return;
+	}
 	for (size_t i = 0; i < CONF_NITEMS(conf_auto_ports); i++)
 		conf_add_port(sh, conf_auto_ports[i]);
 	if (sh->allow_port_25)
@@ -1296,7 +1340,7 @@ conf_auth_rules(struct conf_loader *ld, cfg_t *sec, struct conf_smarthost *sh)
 
 static void
 conf_build_smarthost(struct conf_loader *ld, cfg_t *sec,
-    struct conf_smarthost *sh)
+    const struct conf *conf, struct conf_smarthost *sh)
 {
 	int line = conf_section_line(ld, sec);
 
@@ -1306,7 +1350,7 @@ conf_build_smarthost(struct conf_loader *ld, cfg_t *sec,
 		    "address (write IPv6 addresses without brackets)", sh->host);
 	conf_build_values(ld, sec, &conf_smarthost_section, sh);
 	sh->timeouts.data_init = sh->timeouts.command;	/* as Postfix's smtp */
-	conf_build_ports(ld, sec, sh);
+	conf_build_ports(ld, sec, conf, sh);
 	conf_tls_rules(ld, sec, sh);
 	conf_port_rules(ld, sec, sh);
 	conf_auth_rules(ld, sec, sh);
@@ -1325,7 +1369,7 @@ conf_build_smarthosts(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 	for (unsigned i = 0; i < n; i++) {
 		cfg_t *sec = cfg_getnsec(root, "smarthost", i);
 
-		conf_build_smarthost(ld, sec, &conf->smarthosts[i]);
+		conf_build_smarthost(ld, sec, conf, &conf->smarthosts[i]);
 		conf->nsmarthosts++;
 		for (unsigned j = 0; j < i; j++)
 			if (str_equal_nocase(conf->smarthosts[j].host,
@@ -1336,6 +1380,9 @@ conf_build_smarthosts(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 	}
 }
 
+static void conf_load_providers(struct conf_loader *ld, cfg_t *root,
+    struct conf *conf);
+
 /* conf_build - the values, then the rules that span several options */
 static void
 conf_build(struct conf_loader *ld, cfg_t *root, struct conf *conf)
@@ -1343,6 +1390,8 @@ conf_build(struct conf_loader *ld, cfg_t *root, struct conf *conf)
 	cfg_t *queue = cfg_getsec(root, "queue");
 
 	conf_build_values(ld, root, &conf_root_section, conf);
+	if (!ld->defaults_only && !ld->no_providers)
+		conf_load_providers(ld, root, conf);
 	conf_build_identity(ld, conf);
 	conf_build_smarthosts(ld, root, conf);
 	conf_build_aliases(ld, root, conf);
@@ -1403,37 +1452,51 @@ conf_read_text(const char *path, struct strbuf *text)
 	return rc;
 }
 
+/*
+ * conf_read_cfg - libconfuse's view of text (comments blanked), read with
+ * the schema of top (made once, into *schema); errors are counted in ld
+ */
+static cfg_t *
+conf_read_cfg(struct conf_loader *ld, const struct conf_section *top,
+    cfg_opt_t **schema, const char *text)
+{
+	cfg_t *cfg;
+	int rc;
+
+	if (*schema == NULL)
+		*schema = conf_schema(top);
+	if ((cfg = cfg_init(*schema, CFGF_NONE)) == NULL)
+		xalloc_die("loading the configuration");
+	cfg_set_error_function(cfg, conf_confuse_error);
+	free(cfg->filename);
+	cfg->filename = xstrdup(ld->path);
+	ld->root = cfg;
+	ld->top = top;
+	conf_loading = ld;
+	rc = cfg_parse_buf(cfg, text);
+	conf_loading = NULL;
+	if (rc != CFG_SUCCESS && ld->errors == 0)
+		conf_report(ld, 0, "cannot parse the file");
+	return cfg;
+}
+
 /* conf_parse - parse text (comments blanked) as the file path says */
 static enum conf_status
 conf_parse(const char *path, const char *text, bool defaults_only,
-    struct conf **out)
+    bool no_providers, struct conf **out)
 {
 	static cfg_opt_t *schema;
 	struct conf_loader ld;
 	struct conf *conf;
 	cfg_t *cfg;
 	enum conf_status status;
-	int rc;
 
 	*out = NULL;
-	if (schema == NULL)
-		schema = conf_schema(&conf_root_section);
-	if ((cfg = cfg_init(schema, CFGF_NONE)) == NULL)
-		xalloc_die("loading the configuration");
-	cfg_set_error_function(cfg, conf_confuse_error);
-	free(cfg->filename);
-	cfg->filename = xstrdup(path);
-
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
-	ld.root = cfg;
 	ld.defaults_only = defaults_only;
-	conf_loading = &ld;
-	rc = cfg_parse_buf(cfg, text);
-	conf_loading = NULL;
-	if (rc != CFG_SUCCESS && ld.errors == 0)
-		conf_report(&ld, 0, "cannot parse the file");
-
+	ld.no_providers = no_providers;
+	cfg = conf_read_cfg(&ld, &conf_root_section, &schema, text);
 	conf = xcalloc(1, sizeof(*conf));
 	conf->path = xstrdup(path);
 	if (ld.errors == 0)
@@ -1449,17 +1512,108 @@ conf_parse(const char *path, const char *text, bool defaults_only,
 	return CONF_OK;
 }
 
-enum conf_status
-conf_load(const char *path, struct conf **out)
+/* conf_build_providers - each provider's ports, parsed and checked */
+static void
+conf_build_providers(struct conf_loader *ld, cfg_t *root, struct conf *conf)
+{
+	unsigned n = cfg_size(root, "provider");
+	char why[CONF_MSG_MAX];
+
+	conf->providers = xcalloc(n, sizeof(*conf->providers));
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(root, "provider", i);
+		struct conf_provider *pv = &conf->providers[conf->nproviders++];
+		int line = conf_section_line(ld, sec);
+
+		pv->name = xstrdup(cfg_title(sec));
+		conf_build_values(ld, sec, &conf_provider_section, pv);
+		pv->ports = xcalloc(pv->nport_specs, sizeof(*pv->ports));
+		for (size_t j = 0; j < pv->nport_specs; j++) {
+			bool is_auto;
+
+			if (!conf_parse_port(pv->port_specs[j], &pv->ports[pv->nports],
+			    &is_auto, why, sizeof(why)) || is_auto)
+				conf_report(ld, line, "provider \"%s\": port \"%s\": %s",
+				    pv->name, pv->port_specs[j], is_auto ?
+				    "list the provider's ports" : why);
+			else
+				pv->nports++;
+		}
+		if (pv->nmatch == 0 || pv->nports == 0)
+			conf_report(ld, line, "provider \"%s\" needs match = { ... } "
+			    "and port = { ... }", pv->name);
+	}
+}
+
+/*
+ * conf_load_providers - the catalogue named by providers_file. A missing
+ * file means no catalogue (a build not installed), with a warning when
+ * postern.conf names it; a file that exists must load, and its errors
+ * are the configuration's.
+ */
+static void
+conf_load_providers(struct conf_loader *main, cfg_t *root, struct conf *conf)
+{
+	static cfg_opt_t *schema;
+	const cfg_opt_t *opt = cfg_getopt(root, "providers_file");
+	bool named = opt != NULL && (opt->flags & CFGF_MODIFIED);
+	struct strbuf text = STRBUF_INIT;
+	struct conf_loader ld;
+	cfg_t *cfg;
+
+	if (conf->providers_file == NULL)
+		return;
+	if (access(conf->providers_file, F_OK) != 0 && errno == ENOENT) {
+		if (named)
+			log_warn("%s:%d: providers_file: %s does not exist; "
+			    "port = auto uses the built-in ports", main->path,
+			    conf_line(main, root, "providers_file"),
+			    conf->providers_file);
+		return;
+	}
+	memset(&ld, 0, sizeof(ld));
+	ld.path = conf->providers_file;
+	if (conf_read_text(ld.path, &text) != CONF_OK) {
+		conf_report(main, conf_line(main, root, "providers_file"),
+		    "providers_file: cannot read %s", ld.path);
+		strbuf_free(&text);
+		return;
+	}
+	cfg = conf_read_cfg(&ld, &conf_providers_top, &schema,
+	    strbuf_cstr(&text));
+	if (ld.errors == 0)
+		conf_build_providers(&ld, cfg, conf);
+	main->errors += ld.errors;
+	conf_loader_free(&ld);
+	cfg_free(cfg);
+	strbuf_free(&text);
+}
+
+/* conf_load_text - read path and parse it; no_providers skips the catalogue */
+static enum conf_status
+conf_load_text(const char *path, bool no_providers, struct conf **out)
 {
 	struct strbuf text = STRBUF_INIT;
 	enum conf_status status;
 
 	*out = NULL;
 	if ((status = conf_read_text(path, &text)) == CONF_OK)
-		status = conf_parse(path, strbuf_cstr(&text), false, out);
+		status = conf_parse(path, strbuf_cstr(&text), false, no_providers,
+		    out);
 	strbuf_free(&text);
 	return status;
+}
+
+enum conf_status
+conf_load(const char *path, struct conf **out)
+{
+	return conf_load_text(path, false, out);
+}
+
+enum conf_status
+conf_load_submission(const char *path, struct conf **out)
+{
+	return conf_load_text(path, true, out);
 }
 
 struct conf *
@@ -1467,7 +1621,7 @@ conf_defaults(void)
 {
 	struct conf *conf;
 
-	if (conf_parse("(built-in defaults)", "", true, &conf) != CONF_OK)
+	if (conf_parse("(built-in defaults)", "", true, true, &conf) != CONF_OK)
 		log_panic("the built-in defaults do not load");
 	return conf;
 }
@@ -1490,6 +1644,12 @@ conf_free(struct conf *conf)
 		conf_free_values(&conf_alias_section, &conf->aliases[i]);
 	}
 	free(conf->aliases);
+	for (size_t i = 0; i < conf->nproviders; i++) {
+		free(conf->providers[i].name);
+		free(conf->providers[i].ports);
+		conf_free_values(&conf_provider_section, &conf->providers[i]);
+	}
+	free(conf->providers);
 	conf_free_values(&conf_sender_section, conf);
 	free(conf);
 }
@@ -1634,6 +1794,8 @@ conf_print_ports(const struct conf_smarthost *sh, FILE *out)
 		for (size_t i = 0; i < sh->nports; i++)
 			fprintf(out, " %u/%s", sh->ports[i].port,
 			    conf_security_name(sh->ports[i].security));
+		if (sh->provider != NULL)
+			fprintf(out, " (%s, from providers_file)", sh->provider->name);
 		fputc('\n', out);
 		return;
 	}

@@ -27,8 +27,27 @@ struct conf_port {
 	enum conf_security security;
 };
 
+/*
+ * A provider of the catalogue (providers.conf): the submission ports it
+ * documents, used for a smarthost with port = auto whose name matches.
+ */
+struct conf_provider {
+	char *name;			/* section title: "Amazon SES" */
+	char **match;			/* host name patterns (fnmatch, any case) */
+	size_t nmatch;
+	char **port_specs;		/* as written: "2587/starttls" */
+	size_t nport_specs;
+	struct conf_port *ports;	/* parsed, in its order of preference */
+	size_t nports;
+	char **auth_mechanisms;		/* what it offers (shown, not a limit) */
+	size_t nauth_mechanisms;
+};
+
 struct conf_smarthost {
 	char *host;			/* section title: name to connect to */
+	const struct conf_provider *provider;	/* the catalogue's entry that
+					 * gave port = auto its candidates;
+					 * NULL = none (it points into conf) */
 	bool port_auto;			/* port = auto: built-in candidate list */
 	struct conf_port *ports;	/* candidates in preference order; for
 					 * port = auto the built-in list
@@ -63,6 +82,10 @@ struct conf {
 
 	struct conf_smarthost *smarthosts;	/* tried in order: failover */
 	size_t nsmarthosts;
+
+	char *providers_file;		/* the provider catalogue; NULL = none */
+	struct conf_provider *providers;
+	size_t nproviders;
 
 	char *aliases_file;		/* /etc/aliases format; NULL = none
 					 * (aliases_file = ""); may not exist */
@@ -108,6 +131,13 @@ enum conf_status {
  * file cannot be opened or read).
  */
 enum conf_status conf_load(const char *path, struct conf **out);
+
+/*
+ * conf_load_submission - conf_load() for sendmail, which never connects:
+ * the provider catalogue is not read (a smarthost's candidate ports are
+ * the worker's business), so a submission pays only for postern.conf.
+ */
+enum conf_status conf_load_submission(const char *path, struct conf **out);
 
 /*
  * conf_defaults - the configuration of an empty postern.conf: every

@@ -542,8 +542,13 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 	} else {
 		for (size_t j = 0; j < naddrs; j++)
 			strbuf_printf(&list, "%s%s", j ? ", " : "", addrs[j]);
-		fprintf(out, "probing %s (%s), ports in order of preference:\n\n",
-		    h->host, list.data);
+		fprintf(out, "probing %s (%s), ", h->host, list.data);
+		if (h->provider != NULL)
+			fprintf(out, "a %s host: its documented ports (providers "
+			    "file)", h->provider->name);
+		else
+			fputs("ports", out);
+		fputs(" in order of preference:\n\n", out);
 		probe_print_table(rows, n, out);
 		fprintf(out, "\nrecommendation: %s\n", advice.data);
 		if (config.len)

@@ -157,7 +157,7 @@ main(int argc, char **argv)
 		printf("sendmail (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EX_OK;
 	}
-	if ((cs = conf_load(paths_config_file(), &conf)) != CONF_OK) {
+	if ((cs = conf_load_submission(paths_config_file(), &conf)) != CONF_OK) {
 		if (cl.mode == CMDLINE_ALIASES)	/* newaliases checks the file */
 			return cs == CONF_UNREADABLE ? EX_NOINPUT : EX_CONFIG;
 		log_warn("%s cannot be used (see above); using the built-in "
