@@ -51,6 +51,9 @@ struct probe_row {
 	uint64_t size_limit;
 	int auth;			/* -1 not tried, 0 refused, 1 accepted */
 	char auth_text[512];
+	const char *sender;		/* with auth: the envelope sender to ask about */
+	int sender_ok;			/* -1 not asked, 0 refused, 1 accepted */
+	char sender_text[512];
 	bool usable;
 };
 
@@ -159,6 +162,12 @@ probe_thread(void *arg)
 		probe_record(r, cl);
 		r->auth = auth ? 1 : -1;
 		r->usable = true;
+		r->sender_ok = -1;
+		if (auth && r->sender != NULL) {
+			r->sender_ok = smtp_try_sender(cl, r->sender, &err) == SMTP_OK;
+			STR_TRUNCATION_OK(str_copy(r->sender_text,
+			    sizeof(r->sender_text), err.text));
+		}
 		probe_close(cl);
 		return NULL;
 	}
@@ -460,6 +469,8 @@ probe_print_json(const char *host, const struct probe_row *rows, size_t n,
 		probe_json_field(out, "extensions", strbuf_cstr(&ext), true);
 		probe_json_field(out, "auth", r->auth < 0 ? "" : r->auth ? "accepted" :
 		    "refused", true);
+		probe_json_field(out, "sender", r->sender_ok < 0 ? "" :
+		    r->sender_ok ? "accepted" : r->sender_text, true);
 		probe_json_field(out, "error", r->usable ? "" : r->error, true);
 		fputc('}', out);
 		strbuf_free(&ext);
@@ -488,6 +499,39 @@ probe_target(const struct conf *conf, const char *host,
 	return copy;
 }
 
+/*
+ * probe_sender - the envelope sender of mail from root (cron's), as the
+ * worker will send it: envelope_sender, else root at the masquerade
+ * domain or the domain
+ */
+static void
+probe_sender(const struct conf *conf, char *buf, size_t size)
+{
+	if (conf->sender.envelope_sender != NULL)
+		STR_TRUNCATION_OK(str_copy(buf, size, conf->sender.envelope_sender));
+	else
+		STR_TRUNCATION_OK(str_format(buf, size, "root@%s",
+		    conf->sender.masquerade_domain ? conf->sender.masquerade_domain :
+		    conf->domain));
+}
+
+/* probe_print_sender - what the recommended port said to the sender */
+static void
+probe_print_sender(const struct probe_row *best, FILE *out)
+{
+	if (best == NULL || best->sender_ok < 0)
+		return;
+	if (best->sender_ok) {
+		fprintf(out, "sender:         <%s> accepted\n", best->sender);
+		return;
+	}
+	fprintf(out, "sender:         <%s> refused: %s\n"
+	    "                providers that take only verified senders refuse "
+	    "it: set sender { envelope_sender = \"ADDRESS\" } (or "
+	    "masquerade_domain) in postern.conf to an address the provider "
+	    "has verified\n", best->sender, best->sender_text);
+}
+
 int
 probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 {
@@ -499,6 +543,7 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 	struct probe_row *rows;
 	char addrs[RELAY_MAX_ADDRS][64];
 	char *password = NULL, *token = NULL;
+	char sender[512];
 	size_t naddrs, n;
 
 	if (h == NULL) {
@@ -517,6 +562,7 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 		return EX_CONFIG;
 	}
 	strbuf_free(&why);
+	probe_sender(conf, sender, sizeof(sender));
 	n = h->nports * naddrs;
 	rows = xcalloc(n, sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
@@ -526,6 +572,8 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 		STR_MUST_FIT(str_copy(rows[i].addr, sizeof(rows[i].addr), addrs[i % naddrs]));
 		rows[i].password = password;
 		rows[i].token = token;
+		rows[i].sender = opt->auth ? sender : NULL;
+		rows[i].sender_ok = -1;
 		rows[i].timeout_ms = opt->timeout_ms;
 		if (pthread_create(&rows[i].thread, NULL, probe_thread, &rows[i]) != 0)
 			probe_thread(&rows[i]), rows[i].thread = 0;
@@ -553,6 +601,7 @@ probe_run(const struct conf *conf, const struct probe_options *opt, FILE *out)
 		fprintf(out, "\nrecommendation: %s\n", advice.data);
 		if (config.len)
 			fprintf(out, "config:         %s\n", config.data);
+		probe_print_sender(best, out);
 	}
 	free(rows);
 	strbuf_free(&list);

@@ -1262,6 +1262,33 @@ smtp_reset(struct smtp_client *cl, struct smtp_error *err)
 	return SMTP_OK;
 }
 
+enum smtp_fail
+smtp_try_sender(struct smtp_client *cl, const char *sender,
+    struct smtp_error *err)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	struct smtp_error ignored;
+	enum smtp_fail f;
+
+	memset(err, 0, sizeof(*err));
+	if (cl->dead)
+		return smtp_client_fail(err, SMTP_FAIL_DISCONNECT, SMTP_PHASE_MAIL,
+		    0, "the connection is closed");
+	strbuf_printf(&cmd, "MAIL FROM:<%s>", sender);
+	f = smtp_client_command(cl, strbuf_cstr(&cmd), cl->to.command,
+	    SMTP_PHASE_MAIL, err);
+	strbuf_free(&cmd);
+	if (f != SMTP_OK)
+		return f;
+	if (cl->reply.code / 100 != 2)
+		f = smtp_client_reply_fail(cl, SMTP_PHASE_MAIL, "MAIL FROM", err);
+	else
+		cl->dirty = true;
+	if (!cl->dead)
+		(void)smtp_reset(cl, &ignored);
+	return f;
+}
+
 void
 smtp_quit(struct smtp_client *cl)
 {

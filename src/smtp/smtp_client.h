@@ -221,6 +221,14 @@ enum smtp_fail smtp_send(struct smtp_client *cl, const struct smtp_envelope *env
 
 /* smtp_reset - RSET, to start a clean transaction on a kept connection */
 enum smtp_fail smtp_reset(struct smtp_client *cl, struct smtp_error *err);
+
+/*
+ * smtp_try_sender - ask whether the server takes sender as the envelope
+ * sender (MAIL FROM), then RSET: nothing is sent. SMTP_OK when accepted;
+ * else the refusal in err.
+ */
+enum smtp_fail smtp_try_sender(struct smtp_client *cl, const char *sender,
+    struct smtp_error *err);
 /* smtp_quit - send QUIT and wait briefly for the reply; errors ignored */
 void smtp_quit(struct smtp_client *cl);
 /* smtp_close - close the connection and free the client (NULL allowed) */
