@@ -327,12 +327,29 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 	}
 }
 
-/* relay_race_end - cancel and join every attempt but the winner's client */
+/*
+ * relay_race_end - end the other attempts: those connected are given up
+ * to RELAY_LOSER_GRACE_MS to finish their handshake (never a login), so
+ * that they leave with QUIT instead of a cut connection; the rest are
+ * cancelled. Joins every attempt; keeps only the winner's client.
+ */
 static void
 relay_race_end(struct relay_race *r, long winner)
 {
+	uint64_t deadline = relay_now_ms() + RELAY_LOSER_GRACE_MS;
 	char byte = 1;
 
+	for (;;) {
+		bool waiting = false;
+		uint64_t now = relay_now_ms();
+
+		for (size_t i = 0; i < r->n; i++)
+			waiting = waiting || (r->att[i].started && !r->att[i].done &&
+			    r->att[i].connected);
+		if (!waiting || now >= deadline)
+			break;
+		relay_race_wait(r, deadline - now);
+	}
 	for (size_t i = 0; i < r->n; i++)
 		r->att[i].cancelled = r->att[i].started && !r->att[i].done;
 	pthread_mutex_unlock(&r->lock);

@@ -12,8 +12,9 @@
  * decides, not speed: an attempt that finishes the greeting, TLS and EHLO
  * wins only when every more preferred one has failed or never connected,
  * so a slow first choice that is progressing keeps its place. The race
- * never logs in: the winner authenticates once (relay_login), and the
- * others are cancelled, those that finished with QUIT.
+ * never logs in: the winner authenticates once (relay_login); the others
+ * that are connected get RELAY_LOSER_GRACE_MS to finish their handshake
+ * and leave with QUIT, and the rest are cancelled.
  *
  * Which failures move on, and which do not:
  *   - network failures (resolve, refused, filtered, unreachable, no
@@ -50,6 +51,9 @@
 
 /* Addresses tried per smarthost name (every A and AAAA, up to this). */
 #define RELAY_MAX_ADDRS		8
+
+/* How long losers that are connected may take to finish, for a QUIT. */
+#define RELAY_LOSER_GRACE_MS	3000
 
 /* How long a STARTTLS port may stay silent before TLS is tried on it. */
 #define RELAY_BANNER_WAIT_MS	3000

@@ -6,6 +6,8 @@
 # selection, with the right password and with a wrong one (a wrong
 # password must cost one failed login per retry, not one per port, or a
 # provider's fail2ban bans the host); the winner's session carries it.
+# Losers still in their handshake when the race is decided finish it and
+# leave with QUIT.
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
@@ -55,3 +57,27 @@ for round in 1 2; do
 done
 log_has "status=deferred .*(535|uthentication)"
 note "2 tries with a wrong password: 1 failed login each"
+
+# Losers that are connected when the race is decided finish their EHLO
+# and get QUIT, not a cut connection: with no stagger every candidate
+# starts at once, and the second and third are slow (behind delaying
+# proxies), so they are still in their handshake when the first wins.
+printf 's3cret-pw\n' >"$TEST_TMPDIR/password"
+start_proxy "$TEST_TMPDIR/slow2" "$P2" --reply-delay-ms 300
+S2=$PROXY_PORT
+start_proxy "$TEST_TMPDIR/slow3" "$P3" --reply-delay-ms 300
+S3=$PROXY_PORT
+sed -i "s|^    port = .*|    port = {\"$P1/starttls\", \"$S2/tls\", \"$S3/starttls\"}|; s|^    port_stagger = .*|    port_stagger = \"0s\"|" \
+    "$POSTERN_CONFIG"
+rm -f "$SPOOL/queue/port-cache"
+before=$(session_count "$SH")
+printf 'Subject: losers\n\nbody\n' | send_mail -i losers@example.org
+run_worker
+wait_for_count "$SH" 4
+wait_for_sessions "$SH" $((before + 3)) 15
+got=$(auths_since "$before")
+[ "$got" = 1 ] || fail "losers: $got AUTH commands, want 1"
+ends=$(tail -n 3 "$SH/sessions.log" | grep -o 'end=[a-z_]*' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+[ "$(tail -n 3 "$SH/sessions.log" | grep -c 'end=quit')" = 3 ] ||
+    fail "every connection of the selection should end with QUIT: $ends"
+note "3 candidates at once: 1 AUTH, every connection ended with QUIT"
