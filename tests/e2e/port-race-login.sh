@@ -81,3 +81,17 @@ ends=$(tail -n 3 "$SH/sessions.log" | grep -o 'end=[a-z_]*' | sort | uniq -c | t
 [ "$(tail -n 3 "$SH/sessions.log" | grep -c 'end=quit')" = 3 ] ||
     fail "every connection of the selection should end with QUIT: $ends"
 note "3 candidates at once: 1 AUTH, every connection ended with QUIT"
+
+# And on a slow path (40 ms each way: an 80 ms round trip) with a wrong
+# password: still one login for the selection.
+start_proxy "$TEST_TMPDIR/rtt1" "$P1" --delay-ms 40
+sed -i "s|^    port = .*|    port = {\"$PROXY_PORT/starttls\", \"$S2/tls\", \"$S3/starttls\"}|" "$POSTERN_CONFIG"
+printf 'wrong-pw\n' >"$TEST_TMPDIR/password"
+rm -f "$SPOOL/queue/port-cache"
+before=$(session_count "$SH")
+printf 'Subject: slow bad\n\nbody\n' | send_mail -i slowbad@example.org
+run_worker
+sleep 4		# the losers' grace, and their sessions logged
+got=$(auths_since "$before")
+[ "$got" = 1 ] || fail "80 ms round trip, wrong password: $got AUTH commands over $(sessions_since "$before") connections, want 1"
+note "80 ms round trip, wrong password: 1 failed login over $(sessions_since "$before") connection(s)"
