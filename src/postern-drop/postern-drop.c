@@ -71,7 +71,12 @@ drop_fail(int status, const char *what)
 	log_sysfatal(status, "%s", what);
 }
 
-/* drop_sanitize - no environment, a known umask, no signals mid-write */
+/*
+ * drop_sanitize - no environment, a known umask, and every catchable
+ * signal that would end the process removes the temporary file first
+ * (those that stop, continue or are ignored by default keep their
+ * default; SIGPIPE is ignored: a write error is handled where it occurs)
+ */
 static void
 drop_sanitize(void)
 {
@@ -82,11 +87,16 @@ drop_sanitize(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = drop_on_signal;
 	sigfillset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGXFSZ, &sa, NULL);
+	for (int sig = 1; sig < NSIG; sig++) {
+		switch (sig) {
+		case SIGKILL: case SIGSTOP: case SIGTSTP: case SIGTTIN:
+		case SIGTTOU: case SIGCHLD: case SIGCONT: case SIGURG:
+		case SIGWINCH: case SIGPIPE:
+			continue;
+		default:
+			(void)sigaction(sig, &sa, NULL);	/* EINVAL: reserved */
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -272,30 +282,81 @@ drop_copy(int fd)
 	drop_expect_eof(&in);
 }
 
-/* drop_commit - make the entry durable, then give it its queue ID name */
+/*
+ * drop_rename - give the temporary file the name id, never replacing an
+ * entry: renameat2(RENAME_NOREPLACE), or where the file system lacks it,
+ * link then unlink (link fails on an existing name too). 0 or an errno.
+ */
+static int
+drop_rename(const char *id)
+{
+	if (renameat2(drop_dirfd, drop_tmpname, drop_dirfd, id,
+	    RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return errno;
+	if (linkat(drop_dirfd, drop_tmpname, drop_dirfd, id, 0) != 0)
+		return errno;
+	(void)unlinkat(drop_dirfd, drop_tmpname, 0);
+	return 0;
+}
+
+/*
+ * drop_commit - make the entry durable, then give it its queue ID name.
+ * From the rename on, signals are held: the writer either finishes (the
+ * entry is durable, exit 0) or takes the entry back out (exit 75); it
+ * never exits 75 with an entry in place.
+ */
 static void
 drop_commit(int fd, char id[QID_LEN + 1])
 {
+	sigset_t all;
+	int rc;
+
 	if (fsync(fd) < 0)
 		drop_fail(EX_TEMPFAIL, "cannot fsync queue file");
 	if (close(fd) < 0)
 		drop_fail(EX_TEMPFAIL, "cannot close queue file");
-	for (int tries = 0; ; tries++) {
-		if (renameat2(drop_dirfd, drop_tmpname, drop_dirfd, id,
-		    RENAME_NOREPLACE) == 0)
-			break;
-		if (errno == EINVAL || errno == ENOSYS) {
-			/* No RENAME_NOREPLACE here; IDs hold a random part. */
-			if (renameat(drop_dirfd, drop_tmpname, drop_dirfd, id) == 0)
-				break;
-		}
-		if (errno != EEXIST || tries > 100)
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	for (int tries = 0; (rc = drop_rename(id)) != 0; tries++) {
+		errno = rc;
+		if (rc != EEXIST || tries > 100)
 			drop_fail(EX_TEMPFAIL, "cannot rename queue file");
 		qid_new(id);
 	}
 	drop_tmpname[0] = '\0';
-	if (fsync(drop_dirfd) < 0)
-		log_sysfatal(EX_TEMPFAIL, "cannot fsync queue directory (queued as %s)", id);
+	if (fsync(drop_dirfd) < 0) {
+		int saved = errno;
+
+		(void)unlinkat(drop_dirfd, id, 0);
+		errno = saved;
+		log_sysfatal(EX_TEMPFAIL, "cannot fsync the queue directory; the "
+		    "entry was taken back out, nothing is queued");
+	}
+}
+
+/*
+ * drop_create - the temporary file for a new entry; a clashing name (the
+ * random part repeated within a microsecond) gets a new queue ID
+ */
+static int
+drop_create(const char *incoming, char id[QID_LEN + 1])
+{
+	int fd;
+
+	for (int tries = 0; ; tries++) {
+		STR_MUST_FIT(str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id));
+		fd = openat(drop_dirfd, drop_tmpname,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST || tries > 100)
+			break;
+		qid_new(id);
+	}
+	drop_tmpname[0] = '\0';
+	log_sysfatal(EX_TEMPFAIL, "cannot create a file in %s", incoming);
 }
 
 int
@@ -319,17 +380,12 @@ main(int argc, char **argv)
 	if (drop_dirfd < 0)
 		log_sysfatal(EX_TEMPFAIL, "cannot open queue directory %s", incoming);
 	qid_new(id);
-	STR_MUST_FIT(str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id));
-	fd = openat(drop_dirfd, drop_tmpname,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		drop_tmpname[0] = '\0';
-		log_sysfatal(EX_TEMPFAIL, "cannot create a file in %s", incoming);
-	}
+	fd = drop_create(incoming, id);
 	drop_trusted_header(fd);
 	drop_copy(fd);
 	drop_commit(fd, id);
+	/* Queued and durable: a report that cannot be written is a warning. */
 	if (printf("%s\n", id) < 0 || fflush(stdout) != 0)
-		log_sysfatal(EX_TEMPFAIL, "queued as %s, but cannot report it", id);
+		log_syswarn("queued as %s, but cannot report it on stdout", id);
 	return EX_OK;
 }
