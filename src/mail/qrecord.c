@@ -221,7 +221,7 @@ qrecord_trusted(struct qrecord_cursor *c, struct qrecord *rec, struct strbuf *er
 		return false;
 	}
 	if (!qrecord_next_line(c, err) || strcmp(c->key, "uid") != 0 ||
-	    !qrecord_number(c->value, INT32_MAX, &n)) {
+	    !qrecord_number(c->value, QRECORD_UID_MAX, &n)) {
 		strbuf_puts(err, err->len ? "" : "missing or bad uid line");
 		return false;
 	}

@@ -40,6 +40,8 @@
 
 #define QRECORD_MAGIC		"postern-queue 1"
 #define QRECORD_LINE_MAX	4096	/* one envelope line, newline included */
+/* uids are 32-bit unsigned; (uid_t)-1 is "no uid" */
+#define QRECORD_UID_MAX		4294967294ULL
 #define QRECORD_RCPT_MAX	10000
 
 struct qrecord_rcpt {

@@ -116,6 +116,30 @@ START_TEST(rejections)
 }
 END_TEST
 
+START_TEST(large_uids)
+{
+	/* uids are 32-bit unsigned: every one the kernel gives out is taken */
+	const char big[] = "postern-queue 1\nuid 4294967294\nlogin #4294967294\n"
+	    "arrival 1\nsender <a@x>\nrcpt <b@y>\nmessage 0\nend\n";
+	const char mid[] = "postern-queue 1\nuid 3000000000\nlogin #3000000000\n"
+	    "arrival 1\nsender <a@x>\nrcpt <b@y>\nmessage 0\nend\n";
+	struct qrecord rec;
+	struct strbuf err = STRBUF_INIT;
+
+	ck_assert_msg(qrecord_decode(big, sizeof(big) - 1, true, &rec, &err), "%s",
+	    strbuf_cstr(&err));
+	ck_assert(rec.uid == 4294967294L);
+	qrecord_free(&rec);
+	ck_assert_msg(qrecord_decode(mid, sizeof(mid) - 1, true, &rec, &err), "%s",
+	    strbuf_cstr(&err));
+	ck_assert(rec.uid == 3000000000L);
+	qrecord_free(&rec);
+	strbuf_free(&err);
+	/* (uid_t)-1 is no uid at all */
+	reject("postern-queue 1\nuid 4294967295\nlogin a\narrival 1\n", true, "uid");
+}
+END_TEST
+
 START_TEST(null_sender_and_nul_line)
 {
 	const char rec_text[] = TRUSTED "sender <>\nrcpt <b@y>\nmessage 2\na\0end\n";
@@ -149,6 +173,7 @@ main(void)
 
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, rejections);
+	tcase_add_test(tc, large_uids);
 	tcase_add_test(tc, null_sender_and_nul_line);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
