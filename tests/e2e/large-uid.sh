@@ -13,10 +13,13 @@ worker_test_setup
 BIG=3000000000
 chmod 0755 "$TEST_TMPDIR" "$SPOOL"
 chmod 1777 "$SPOOL/incoming"
+# The build tree may sit where that uid cannot go (/root): copies it can run.
+install -d -m 0755 "$TEST_TMPDIR/bin"
+install -m 0755 "$POSTERN_BIN/sendmail" "$POSTERN_BIN/postern-drop" "$TEST_TMPDIR/bin/"
 printf 'Subject: big uid\n\nbody\n' |
     setpriv --reuid="$BIG" --regid="$BIG" --clear-groups -- \
     env POSTERN_CONFIG="$POSTERN_CONFIG" POSTERN_SPOOL_DIR="$SPOOL" \
-    POSTERN_DROP="$POSTERN_DROP" "$POSTERN_BIN/sendmail" -i big@example.org ||
+    POSTERN_DROP="$TEST_TMPDIR/bin/postern-drop" "$TEST_TMPDIR/bin/sendmail" -i big@example.org ||
     fail "sendmail as uid $BIG exited $?"
 run_worker
 wait_for_count "$SH" 1
