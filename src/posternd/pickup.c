@@ -30,6 +30,7 @@
  */
 struct pickup_batch {
 	size_t n;
+	bool copy_failed;	/* an entry could not be copied (a full disk) */
 	struct {
 		char qid[QID_LEN + 1];
 		char *info;		/* the rest of the log line */
@@ -146,6 +147,7 @@ pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 	rc = spool_write_file(w->queue_fd, name, buf.data, buf.len, 0600, false);
 	if (rc != 0) {
 		log_warn("%s: cannot copy into the queue: %s", name, strerror(rc));
+		b->copy_failed = true;
 		qrecord_free(&rec);
 		goto out;
 	}
@@ -207,5 +209,16 @@ pickup_scan(struct worker *w)
 	}
 	closedir(dir);
 	n += pickup_commit(w, &batch);
+	/*
+	 * A copy that failed (a full disk) is tried again soon, on a
+	 * doubling delay from 1 s to 30 s, not at the next rescan
+	 * (minutes); a scan that copies everything ends the retries.
+	 */
+	if (!batch.copy_failed)
+		w->pickup_retry_ms = 0;
+	else
+		w->pickup_retry_ms = w->pickup_retry_ms == 0 ? PICKUP_RETRY_MIN_MS :
+		    w->pickup_retry_ms * 2 > PICKUP_RETRY_MAX_MS ?
+		    PICKUP_RETRY_MAX_MS : w->pickup_retry_ms * 2;
 	return n;
 }

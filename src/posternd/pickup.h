@@ -21,7 +21,14 @@
 
 #include "worker.h"
 
-/* pickup_scan - pick up everything in incoming/; returns how many */
+/* Retrying a copy into the queue that failed (a full disk). */
+#define PICKUP_RETRY_MIN_MS	1000
+#define PICKUP_RETRY_MAX_MS	30000
+
+/*
+ * pickup_scan - pick up everything in incoming/; returns how many. Sets
+ * w->pickup_retry_ms when an entry could not be copied, 0 otherwise.
+ */
 size_t pickup_scan(struct worker *w);
 
 #endif

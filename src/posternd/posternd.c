@@ -364,6 +364,9 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 		};
 		struct wconf *wc = worker_conf_get(w);
 		uint64_t interval = wc->conf->queue.rescan_interval_ms;
+
+		if (w->pickup_retry_ms > 0 && w->pickup_retry_ms < interval)
+			interval = w->pickup_retry_ms;	/* a copy failed: soon */
 		int64_t waited;
 		char ev[4096];
 

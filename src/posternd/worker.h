@@ -54,6 +54,8 @@ struct worker {
 	struct schedule *sched;
 	struct port_cache *port_cache;	/* winning port per smarthost */
 	bool once;			/* --once: one pass, then exit */
+	uint64_t pickup_retry_ms;	/* scan again this soon (a failed copy);
+					   0 = at the rescan interval */
 	atomic_bool stopping;		/* SIGTERM: take no new work */
 	struct worker_status status;
 };

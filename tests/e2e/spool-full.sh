@@ -7,7 +7,8 @@
 #   - when the worker cannot copy an entry into queue/, the entry stays in
 #     incoming/, no temporary file is left in queue/, nothing is sent;
 #   - once there is room again, the next pass delivers every message
-#     exactly once.
+#     exactly once, and a running worker retries a failed copy within
+#     seconds, not at the next rescan.
 if [ -z "${POSTERN_MOUNT_NS:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "spool-full: SKIP: needs root" >&2; exit 77; }
     unshare --mount --propagation private true 2>/dev/null ||
@@ -56,4 +57,24 @@ grep -l '"medium@example.org"' "$SH"/mail/*.json >/dev/null || fail "medium mess
 grep -l '"small@example.org"' "$SH"/mail/*.json >/dev/null || fail "small message not delivered"
 sleep 1
 [ "$(mail_count "$SH")" = 2 ] || fail "expected exactly 2 deliveries, got $(mail_count "$SH")"
+
+# 5. The running worker retries a failed copy within seconds once there
+#    is room, without a new message or the rescan (minutes) to wake it.
+printf 'Subject: later\n\nlater one\n' | send_mail -i later@example.org
+dd if=/dev/zero of="$SPOOL/filler" bs=4k 2>/dev/null
+failed_before=$(grep -c 'cannot copy into the queue' "$WLOG")
+"$POSTERN_BIN/posternd" --stderr >>"$WLOG" 2>&1 &
+WORKER_PID=$!
+track_pid "$WORKER_PID"
+for _ in $(seq 100); do
+    [ "$(grep -c 'cannot copy into the queue' "$WLOG")" -gt "$failed_before" ] && break
+    sleep 0.1
+done
+[ "$(grep -c 'cannot copy into the queue' "$WLOG")" -gt "$failed_before" ] ||
+    fail "the running worker did not meet the full spool"
+rm -f "$SPOOL/filler"
+t0=$SECONDS
+wait_for_count "$SH" 3 15
+note "a copy that failed on a full spool was retried $((SECONDS - t0)) s after room returned"
+kill -TERM "$WORKER_PID"
 exit 0
