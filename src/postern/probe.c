@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "clock_ms.h"
 #include "probe.h"
 #include "relay.h"
 #include "secret.h"
@@ -56,15 +57,6 @@ struct probe_row {
 	char sender_text[512];
 	bool usable;
 };
-
-static uint64_t
-probe_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* probe_cap - lower *t to cap (0 = the client's default, also capped) */
 static void
@@ -149,14 +141,14 @@ probe_thread(void *arg)
 	struct smtp_client *cl = NULL;
 	struct smtp_error err;
 	bool auth = r->password || r->token;
-	uint64_t t0 = probe_now_ms();
+	uint64_t t0 = clock_ms_now();
 	enum conf_tls_policy again = r->h->tls.level;
 	enum smtp_fail f;
 
 	r->spoken = r->port.security;
 	r->auth = -1;
 	f = probe_session(r, r->h->tls.level, auth, &cl, &err);
-	r->elapsed_ms = probe_now_ms() - t0;
+	r->elapsed_ms = clock_ms_now() - t0;
 	r->fail = f;
 	if (f == SMTP_OK) {
 		probe_record(r, cl);

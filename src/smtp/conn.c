@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_ms.h"
 #include "conn.h"
 #include "strbuf.h"
 #include "strutil.h"
@@ -41,16 +42,6 @@ struct conn {
 	size_t inpos, inlen;
 	struct strbuf out;
 };
-
-/* conn_now - milliseconds on the monotonic clock */
-static uint64_t
-conn_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static _Thread_local int conn_cancel_fd = -1;
 
@@ -69,7 +60,7 @@ conn_wait(int fd, short events, uint64_t deadline)
 	int n;
 
 	for (;;) {
-		now = conn_now();
+		now = clock_ms_now();
 		if (now >= deadline)
 			return CONN_ETIMEOUT;
 		pfd[0].fd = fd;
@@ -190,7 +181,7 @@ conn_open(const char *host, const char *addr, unsigned port,
 {
 	struct addrinfo *res, *ai;
 	enum conn_status st;
-	uint64_t deadline = conn_now() + timeout_ms;
+	uint64_t deadline = clock_ms_now() + timeout_ms;
 	int fd = -1, e = 0;
 
 	*out = NULL;
@@ -238,7 +229,7 @@ conn_wait_input(struct conn *c, uint64_t timeout_ms)
 {
 	if (c->inpos < c->inlen || (c->tls != NULL && tls_pending(c->tls)))
 		return CONN_OK;
-	return conn_wait(c->fd, POLLIN, conn_now() + timeout_ms);
+	return conn_wait(c->fd, POLLIN, clock_ms_now() + timeout_ms);
 }
 
 const char *
@@ -333,7 +324,7 @@ enum conn_status
 conn_read_line(struct conn *c, uint64_t timeout_ms, size_t max,
     const char **line, size_t *len, char *err, size_t errsize)
 {
-	uint64_t deadline = conn_now() + timeout_ms;
+	uint64_t deadline = clock_ms_now() + timeout_ms;
 	enum conn_status st;
 	char *start, *nl;
 	size_t avail;
@@ -415,7 +406,7 @@ conn_flush(struct conn *c, uint64_t timeout_ms, bool wipe, char *err,
 
 	while (off < c->out.len) {
 		st = conn_send(c, c->out.data + off, c->out.len - off, &put,
-		    conn_now() + timeout_ms, err, errsize);
+		    clock_ms_now() + timeout_ms, err, errsize);
 		if (st != CONN_OK)
 			break;
 		off += put;
@@ -445,7 +436,7 @@ enum conn_status
 conn_start_tls(struct conn *c, const struct tls_config *cfg,
     uint64_t timeout_ms, char *err, size_t errsize)
 {
-	uint64_t deadline = conn_now() + timeout_ms;
+	uint64_t deadline = clock_ms_now() + timeout_ms;
 	enum conn_status st;
 	enum tls_io io;
 

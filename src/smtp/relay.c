@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_ms.h"
 #include "conn.h"
 #include "log.h"
 #include "relay.h"
@@ -199,15 +200,6 @@ relay_addresses(const char *host, char (*addrs)[64], size_t max,
 	return n;
 }
 
-static uint64_t
-relay_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool
 relay_start(struct relay_attempt *a)
 {
@@ -286,7 +278,7 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 	*server_refused = false;
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		uint64_t now = relay_now_ms();
+		uint64_t now = clock_ms_now();
 		bool start_now = started < r->n && now >= next_start &&
 		    !relay_race_progressing(r, started);
 
@@ -315,7 +307,7 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 			return winner;
 		if (start_now) {
 			relay_start(&r->att[started++]);
-			next_start = relay_now_ms() + stagger;
+			next_start = clock_ms_now() + stagger;
 			continue;
 		}
 		if (finished == r->n)
@@ -336,12 +328,12 @@ relay_race_run(struct relay_race *r, bool *server_refused)
 static void
 relay_race_end(struct relay_race *r, long winner)
 {
-	uint64_t deadline = relay_now_ms() + RELAY_LOSER_GRACE_MS;
+	uint64_t deadline = clock_ms_now() + RELAY_LOSER_GRACE_MS;
 	char byte = 1;
 
 	for (;;) {
 		bool waiting = false;
-		uint64_t now = relay_now_ms();
+		uint64_t now = clock_ms_now();
 
 		for (size_t i = 0; i < r->n; i++)
 			waiting = waiting || (r->att[i].started && !r->att[i].done &&
