@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "qrecord.h"
+#include "qrecord_grammar.h"
 #include "xalloc.h"
 
 /* qrecord_line_safe - true if s can be one record line's value */
@@ -34,71 +35,85 @@ qrecord_add_rcpt(struct qrecord *rec, const char *address, unsigned notify,
 	r->orcpt = orcpt ? xstrdup(orcpt) : NULL;
 }
 
-/* qrecord_put - append "key value\n" if value is set and safe */
-static bool
-qrecord_put(struct strbuf *out, const char *key, const char *value,
-    struct strbuf *err)
+/*
+ * qrecord_put - append "key value\n" if value is set; a value that holds a
+ * line break or another control character (which would split or bend
+ * the line) makes *ok false
+ */
+static void
+qrecord_put(struct strbuf *out, const char *key, const char *value, bool *ok)
 {
 	if (value == NULL)
-		return true;
-	if (!qrecord_line_safe(value) || strlen(key) + strlen(value) + 2 > QRECORD_LINE_MAX) {
-		strbuf_printf(err, "%s value is too long or holds a control character", key);
-		return false;
-	}
+		return;
+	if (!qrecord_line_safe(value))
+		*ok = false;
 	strbuf_printf(out, "%s %s\n", key, value);
-	return true;
 }
 
-/* qrecord_put_address - append "key <address>\n" */
+/*
+ * qrecord_check_envelope - run the grammar over the envelope lines in
+ * text[0..len) (up to and including "message N"): what the encoder
+ * writes is checked by the same rules the writer and the worker apply
+ */
 static bool
-qrecord_put_address(struct strbuf *out, const char *key, const char *address,
-    struct strbuf *err)
+qrecord_check_envelope(const char *text, size_t len, struct strbuf *err)
 {
-	struct strbuf bracketed = STRBUF_INIT;
-	bool ok;
+	struct qgrammar g = QGRAMMAR_INIT;
+	const char *p = text, *end = text + len, *nl, *v, *why;
+	size_t vlen;
+	uint64_t n;
 
-	strbuf_printf(&bracketed, "<%s>", address);
-	ok = qrecord_put(out, key, bracketed.data, err);
-	strbuf_free(&bracketed);
-	return ok;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (qgrammar_line(&g, p, (size_t)(nl - p), UINT64_MAX, &v, &vlen,
+		    &n, &why) == QG_BAD) {
+			strbuf_printf(err, "the envelope cannot be queued: %s "
+			    "(\"%.*s\")", why, (int)strcspn(p, " \n"), p);
+			return false;
+		}
+	}
+	return true;
 }
 
 bool
 qrecord_encode_envelope(const struct qrecord *rec, const char *message,
     size_t message_len, struct strbuf *out, struct strbuf *err)
 {
-	bool ok;
+	struct strbuf env = STRBUF_INIT;
 	char notify[DSN_NOTIFY_TEXT_MAX];
+	bool ok;
 
 	if (rec->nrcpts == 0 || rec->nrcpts > QRECORD_RCPT_MAX) {
 		strbuf_printf(err, rec->nrcpts ? "more than %d recipients in one "
 		    "message" : "no recipients", QRECORD_RCPT_MAX);
 		return false;
 	}
-	ok = qrecord_put_address(out, "sender", rec->sender, err);
-
-	for (size_t i = 0; ok && i < rec->nrcpts; i++) {
+	ok = qrecord_line_safe(rec->sender);
+	strbuf_printf(&env, "sender <%s>\n", rec->sender);
+	for (size_t i = 0; i < rec->nrcpts; i++) {
 		dsn_notify_format(rec->rcpts[i].notify, notify, sizeof(notify));
-		ok = qrecord_put_address(out, "rcpt", rec->rcpts[i].address, err) &&
-		    qrecord_put(out, "notify", notify[0] ? notify : NULL, err) &&
-		    qrecord_put(out, "orcpt", rec->rcpts[i].orcpt, err);
+		ok = ok && qrecord_line_safe(rec->rcpts[i].address);
+		strbuf_printf(&env, "rcpt <%s>\n", rec->rcpts[i].address);
+		qrecord_put(&env, "notify", notify[0] ? notify : NULL, &ok);
+		qrecord_put(&env, "orcpt", rec->rcpts[i].orcpt, &ok);
 	}
-	if (ok && rec->envid && !dsn_envid_valid(rec->envid)) {
-		strbuf_puts(err, "the DSN envelope ID is not 1 to 100 printable "
-		    "characters");
-		ok = false;
-	}
-	ok = ok && qrecord_put(out, "ret", dsn_ret_name(rec->ret), err) &&
-	    qrecord_put(out, "envid", rec->envid, err) &&
-	    qrecord_put(out, "body", rec->body, err) &&
-	    qrecord_put(out, "smtputf8", rec->smtputf8 ? "yes" : NULL, err) &&
-	    qrecord_put(out, "report", rec->report ? "yes" : NULL, err);
+	qrecord_put(&env, "ret", dsn_ret_name(rec->ret), &ok);
+	qrecord_put(&env, "envid", rec->envid, &ok);
+	qrecord_put(&env, "body", rec->body, &ok);
+	qrecord_put(&env, "smtputf8", rec->smtputf8 ? "yes" : NULL, &ok);
+	qrecord_put(&env, "report", rec->report ? "yes" : NULL, &ok);
+	strbuf_printf(&env, "message %zu\n", message_len);
 	if (!ok)
-		return false;
-	strbuf_printf(out, "message %zu\n", message_len);
-	strbuf_append(out, message, message_len);
-	strbuf_puts(out, "end\n");
-	return true;
+		strbuf_puts(err, "the envelope cannot be queued: a field holds a "
+		    "line break or another control character");
+	ok = ok && qrecord_check_envelope(env.data, env.len, err);
+	if (ok) {
+		strbuf_append(out, env.data, env.len);
+		strbuf_append(out, message, message_len);
+		strbuf_puts(out, "end\n");
+	}
+	strbuf_free(&env);
+	return ok;
 }
 
 /* Decoder state: a cursor over the buffer. */
@@ -107,40 +122,8 @@ struct qrecord_cursor {
 	const char *end;
 	char key[16];
 	char *value;		/* heap copy of the current line's value */
-	int stage;		/* qrecord_order index of the last key seen */
+	struct qgrammar grammar;	/* the envelope lines read so far */
 };
-
-/*
- * The one order the encoder writes, which the decoder insists on so that
- * every valid file has a single form: sender, the recipients (each with
- * its notify and orcpt), then ret, envid, body, smtputf8, report and
- * message.
- */
-static const char *const qrecord_order[] = {
-	"sender", "rcpt", "ret", "envid", "body", "smtputf8", "report", "message",
-};
-
-/* qrecord_in_order - whether key may follow the keys seen so far */
-static bool
-qrecord_in_order(struct qrecord_cursor *c, const char *key, struct strbuf *err)
-{
-	int stage = 1;		/* notify and orcpt belong to the rcpt stage;
-				   unknown keys are refused by the caller */
-
-	for (int i = 0; i < (int)(sizeof(qrecord_order) / sizeof(qrecord_order[0])); i++)
-		if (strcmp(key, qrecord_order[i]) == 0)
-			stage = i;
-	if (stage < c->stage) {
-		strbuf_printf(err, "\"%s\" line out of order", key);
-		return false;
-	}
-	if (stage > 1 && stage == c->stage) {
-		strbuf_printf(err, "duplicate \"%s\" line", key);
-		return false;
-	}
-	c->stage = stage;
-	return true;
-}
 
 /* qrecord_next_line - split the next line into key and value */
 static bool
@@ -176,19 +159,6 @@ qrecord_next_line(struct qrecord_cursor *c, struct strbuf *err)
 	}
 	c->p = nl + 1;
 	return true;
-}
-
-/* qrecord_take_address - strip the angle brackets of "<addr>" */
-static char *
-qrecord_take_address(const char *value, struct strbuf *err)
-{
-	size_t n = strlen(value);
-
-	if (n < 2 || value[0] != '<' || value[n - 1] != '>') {
-		strbuf_printf(err, "address \"%.100s\" is not in angle brackets", value);
-		return NULL;
-	}
-	return xstrndup(value + 1, n - 2);
 }
 
 /* qrecord_number - a decimal number with no sign, no junk, in range */
@@ -241,123 +211,89 @@ qrecord_trusted(struct qrecord_cursor *c, struct qrecord *rec, struct strbuf *er
 	return true;
 }
 
-/* qrecord_once - store value into *slot unless it was already set */
-static bool
-qrecord_once(char **slot, const char *key, const char *value, struct strbuf *err)
+/* qrecord_text - a heap copy of value[0..n) */
+static char *
+qrecord_text(const char *value, size_t n)
 {
-	if (*slot != NULL) {
-		strbuf_printf(err, "duplicate \"%s\" line", key);
-		return false;
-	}
-	if (value[0] == '\0') {
-		strbuf_printf(err, "empty \"%s\" line", key);
-		return false;
-	}
-	*slot = xstrdup(value);
-	return true;
+	return xstrndup(value, n);
 }
 
-/* qrecord_rcpt_param - notify/orcpt for the most recent recipient */
-static bool
-qrecord_rcpt_param(struct qrecord *rec, struct qrecord_cursor *c,
-    struct strbuf *err)
-{
-	struct qrecord_rcpt *r;
-	unsigned bits;
-	char canonical[DSN_NOTIFY_TEXT_MAX];
-
-	if (rec->nrcpts == 0) {
-		strbuf_printf(err, "\"%s\" line before any rcpt", c->key);
-		return false;
-	}
-	r = &rec->rcpts[rec->nrcpts - 1];
-	if (strcmp(c->key, "orcpt") == 0)
-		return qrecord_once(&r->orcpt, c->key, c->value, err);
-	if (r->notify != 0 || r->orcpt != NULL) {
-		strbuf_puts(err, r->notify ? "duplicate \"notify\" line" :
-		    "\"notify\" line after \"orcpt\"");
-		return false;
-	}
-	if (dsn_notify_parse(c->value, &bits))	/* one spelling per value */
-		dsn_notify_format(bits, canonical, sizeof(canonical));
-	if (bits == 0 || strcmp(canonical, c->value) != 0) {
-		strbuf_printf(err, "bad \"notify\" value \"%s\"", c->value);
-		return false;
-	}
-	r->notify = bits;
-	return true;
-}
-
-/* qrecord_envelope_line - apply one envelope line; *done at "message" */
+/*
+ * qrecord_envelope_line - check the next envelope line against the
+ * grammar and store it in rec; *done at "message N"
+ */
 static bool
 qrecord_envelope_line(struct qrecord_cursor *c, struct qrecord *rec,
     uint64_t *message_len, bool *done, struct strbuf *err)
 {
-	const char *k = c->key;
-	char *addr;
+	size_t room = (size_t)(c->end - c->p), vlen;
+	const char *nl = memchr(c->p, '\n', room < QRECORD_LINE_MAX ? room :
+	    QRECORD_LINE_MAX), *v, *why;
+	enum qgrammar_key key;
+	unsigned bits;
 
-	if (!qrecord_in_order(c, k, err))
-		return false;
-	if (strcmp(k, "sender") == 0 || strcmp(k, "rcpt") == 0) {
-		if ((addr = qrecord_take_address(c->value, err)) == NULL)
-			return false;
-		if (k[0] == 's') {
-			bool ok = rec->sender == NULL;
-
-			free(rec->sender);
-			rec->sender = addr;
-			if (!ok)
-				strbuf_puts(err, "duplicate \"sender\" line");
-			return ok;
-		}
-		if (rec->nrcpts >= QRECORD_RCPT_MAX) {
-			free(addr);
-			strbuf_puts(err, "too many recipients");
-			return false;
-		}
-		qrecord_add_rcpt(rec, addr, 0, NULL);
-		free(addr);
-		return true;
-	}
-	if (strcmp(k, "notify") == 0 || strcmp(k, "orcpt") == 0)
-		return qrecord_rcpt_param(rec, c, err);
-	if (strcmp(k, "ret") == 0 && rec->ret == DSN_RET_UNSET &&
-	    dsn_ret_parse(c->value, &rec->ret)) {
-		if (strcmp(dsn_ret_name(rec->ret), c->value) == 0)
-			return true;	/* one spelling per value */
-		rec->ret = DSN_RET_UNSET;
-	}
-	if (strcmp(k, "envid") == 0) {
-		if (dsn_envid_valid(c->value))
-			return qrecord_once(&rec->envid, k, c->value, err);
-		strbuf_puts(err, "bad \"envid\" value");
+	free(c->value);
+	c->value = NULL;
+	if (nl == NULL) {
+		strbuf_puts(err, "truncated or over-long envelope line");
 		return false;
 	}
-	if (strcmp(k, "body") == 0 && (strcmp(c->value, "7BIT") == 0 ||
-	    strcmp(c->value, "8BITMIME") == 0))
-		return qrecord_once(&rec->body, k, c->value, err);
-	if (strcmp(k, "report") == 0 && strcmp(c->value, "yes") == 0) {
-		rec->report = true;
-		return true;
+	key = qgrammar_line(&c->grammar, c->p, (size_t)(nl - c->p), SIZE_MAX,
+	    &v, &vlen, message_len, &why);
+	if (key == QG_BAD) {
+		strbuf_printf(err, "envelope: %s", why);
+		return false;
 	}
-	if (strcmp(k, "smtputf8") == 0 && strcmp(c->value, "yes") == 0 &&
-	    !rec->smtputf8) {
+	c->p = nl + 1;
+	switch (key) {
+	case QG_SENDER:
+		rec->sender = qrecord_text(v + 1, vlen - 2);
+		break;
+	case QG_RCPT:
+		rec->rcpts = xreallocarray(rec->rcpts, rec->nrcpts + 1,
+		    sizeof(*rec->rcpts));
+		rec->rcpts[rec->nrcpts].address = qrecord_text(v + 1, vlen - 2);
+		rec->rcpts[rec->nrcpts].notify = 0;
+		rec->rcpts[rec->nrcpts++].orcpt = NULL;
+		break;
+	case QG_NOTIFY:
+		c->value = qrecord_text(v, vlen);
+		rec->rcpts[rec->nrcpts - 1].notify =
+		    dsn_notify_parse(c->value, &bits) ? bits : 0;
+		break;
+	case QG_ORCPT:
+		rec->rcpts[rec->nrcpts - 1].orcpt = qrecord_text(v, vlen);
+		break;
+	case QG_RET:
+		c->value = qrecord_text(v, vlen);
+		(void)dsn_ret_parse(c->value, &rec->ret);
+		break;
+	case QG_ENVID:
+		rec->envid = qrecord_text(v, vlen);
+		break;
+	case QG_BODY:
+		rec->body = qrecord_text(v, vlen);
+		break;
+	case QG_SMTPUTF8:
 		rec->smtputf8 = true;
-		return true;
-	}
-	if (strcmp(k, "message") == 0 && qrecord_number(c->value, SIZE_MAX, message_len)) {
+		break;
+	case QG_REPORT:
+		rec->report = true;
+		break;
+	case QG_MESSAGE:
 		*done = true;
-		return true;
+		break;
+	case QG_BAD:
+		break;
 	}
-	strbuf_printf(err, "unexpected \"%s\" line", k);
-	return false;
+	return true;
 }
 
 bool
 qrecord_decode(const char *buf, size_t len, bool trusted_part,
     struct qrecord *rec, struct strbuf *err)
 {
-	struct qrecord_cursor c = { buf, buf + len, "", NULL, 0 };
+	struct qrecord_cursor c = { buf, buf + len, "", NULL, QGRAMMAR_INIT };
 	uint64_t message_len = 0;
 	bool done = false, ok = true;
 
@@ -366,8 +302,7 @@ qrecord_decode(const char *buf, size_t len, bool trusted_part,
 	if (trusted_part)
 		ok = qrecord_trusted(&c, rec, err);
 	while (ok && !done)
-		ok = qrecord_next_line(&c, err) &&
-		    qrecord_envelope_line(&c, rec, &message_len, &done, err);
+		ok = qrecord_envelope_line(&c, rec, &message_len, &done, err);
 	free(c.value);
 	if (ok && (rec->sender == NULL || rec->nrcpts == 0)) {
 		strbuf_puts(err, "envelope lacks a sender or recipients");

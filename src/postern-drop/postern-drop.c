@@ -13,9 +13,11 @@
  *   - leave a temporary file behind on any failure or catchable signal.
  *
  * Input (stdin): the front-end part of a queue record, "sender" through
- * "end" (qrecord.h). Only the framing is checked here: bounded lines
- * without control characters, none of the writer's own keys, then exactly
- * "message N", N bytes and "end\n". The worker validates the rest.
+ * "end" (qrecord.h). Every envelope line is checked by the same grammar
+ * the worker's decoder applies (qrecord_grammar.h): strict paths with
+ * nothing after them, known keys in order, none of the writer's own
+ * keys; then exactly N message bytes, "end\n" and the end of input. What
+ * the writer stores, the worker accepts.
  * Output: the queue ID on stdout. Exit: 0 stored durably, 65 bad input,
  * 75 temporary failure (spool missing, permissions, disk full).
  */
@@ -38,6 +40,7 @@
 #include "paths.h"
 #include "qid.h"
 #include "qrecord.h"
+#include "qrecord_grammar.h"
 #include "spool_layout.h"
 #include "stdfds.h"
 #include "strutil.h"
@@ -135,36 +138,6 @@ drop_trusted_header(int fd)
 	    (long)getuid(), login, (long long)time(NULL)))
 		drop_fail(EX_SOFTWARE, "header too long");
 	drop_write(fd, buf, strlen(buf));
-}
-
-enum drop_line { DROP_LINE_BAD, DROP_LINE_ENVELOPE, DROP_LINE_MESSAGE };
-
-/* drop_check_line - classify one envelope line from the caller */
-static enum drop_line
-drop_check_line(const char *line, size_t len, uint64_t *message_len)
-{
-	static const char *const reserved[] = { "postern-queue ", "uid ",
-	    "login ", "arrival " };
-	char *endp;
-
-	if (len == 0)
-		return DROP_LINE_BAD;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			return DROP_LINE_BAD;
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (len >= strlen(reserved[i]) &&
-		    strncmp(line, reserved[i], strlen(reserved[i])) == 0)
-			return DROP_LINE_BAD;
-	if (len < 8 || strncmp(line, "message ", 8) != 0)
-		return DROP_LINE_ENVELOPE;
-	if (line[8] < '0' || line[8] > '9')
-		return DROP_LINE_BAD;
-	errno = 0;
-	*message_len = strtoull(line + 8, &endp, 10);	/* line is NUL-terminated */
-	if (errno != 0 || endp != line + len || *message_len > DROP_MAX_INPUT)
-		return DROP_LINE_BAD;
-	return DROP_LINE_MESSAGE;
 }
 
 /*
@@ -267,16 +240,20 @@ drop_copy(int fd)
 {
 	static struct drop_in in;	/* 64 KB: not on the stack */
 	char line[QRECORD_LINE_MAX];
+	struct qgrammar grammar = QGRAMMAR_INIT;
 	uint64_t message_len = 0;
-	enum drop_line kind;
+	enum qgrammar_key key;
 
 	in.entry = fd;
 	do {
-		size_t len = drop_read_line(&in, line, sizeof(line));
+		size_t len = drop_read_line(&in, line, sizeof(line)), vlen;
+		const char *value, *why;
 
-		if ((kind = drop_check_line(line, len, &message_len)) == DROP_LINE_BAD)
-			drop_fail(EX_DATAERR, "malformed envelope line");
-	} while (kind == DROP_LINE_ENVELOPE);
+		key = qgrammar_line(&grammar, line, len, DROP_MAX_INPUT, &value,
+		    &vlen, &message_len, &why);
+		if (key == QG_BAD)
+			drop_fail(EX_DATAERR, why);
+	} while (key != QG_MESSAGE);
 	drop_skip(&in, message_len);
 	drop_expect(&in, "end\n");
 	drop_expect_eof(&in);

@@ -5,10 +5,12 @@
  * Beyond memory safety it checks that a record that decodes re-encodes
  * to the same bytes, and that a state file that decodes re-encodes to a
  * file that decodes to the same state, and that whatever the encoder
- * writes the decoder accepts (what sendmail queues, the worker takes). A
- * broken property aborts. The first input byte chooses: 0 mod 3 decode a
- * queue record, 1 a state (the second byte is the recipient count), 2
- * build a record from the input's lines and encode it. Build with
+ * writes the decoder accepts (what sendmail queues, the worker takes), and
+ * that whatever the set-gid writer would store the decoder accepts. A
+ * broken property aborts. The first input byte chooses: 'W' check a
+ * submission as the writer does; otherwise 0 mod 3 decode a queue
+ * record, 1 a state (the second byte is the recipient count), 2 build a
+ * record from the input's lines and encode it. Build with
  * "make fuzz"; run tests/fuzz/fuzz_qrecord -max_total_time=60.
  */
 #include "config.h"
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "qrecord.h"
+#include "qrecord_grammar.h"
 #include "qstate.h"
 #include "strbuf.h"
 
@@ -127,12 +130,58 @@ fuzz_encode(const char *buf, size_t len)
 	strbuf_free(&err);
 }
 
+/*
+ * fuzz_writer - the set-gid writer's view of a submission: envelope lines
+ * through the shared grammar up to "message N", N bytes, "end\n" and
+ * nothing more. Whatever the writer would store, with its own lines in
+ * front, the worker's decoder must accept, and re-encode to the same
+ * bytes.
+ */
+static void
+fuzz_writer(const char *buf, size_t len)
+{
+	struct qgrammar g = QGRAMMAR_INIT;
+	const char *p = buf, *end = buf + len, *nl, *v, *why;
+	enum qgrammar_key key = QG_BAD;
+	uint64_t n = 0;
+	size_t vlen;
+	struct qrecord rec;
+	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT;
+
+	for (; p < end && key != QG_MESSAGE; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+		    (size_t)(nl - p) >= QRECORD_LINE_MAX)
+			return;
+		key = qgrammar_line(&g, p, (size_t)(nl - p), UINT64_MAX, &v, &vlen,
+		    &n, &why);
+		if (key == QG_BAD)
+			return;
+	}
+	if (key != QG_MESSAGE || (size_t)(end - p) != n + 4 ||
+	    memcmp(p + n, "end\n", 4) != 0)
+		return;			/* the writer refuses the framing */
+	strbuf_printf(&file, "%s\nuid 4294967294\nlogin fuzz\narrival 1700000000\n",
+	    QRECORD_MAGIC);
+	strbuf_append(&file, buf, len);
+	if (!qrecord_decode(file.data, file.len, true, &rec, &err)) {
+		fprintf(stderr, "the writer stores it, the worker refuses: %s\n",
+		    err.data);
+		abort();
+	}
+	qrecord_free(&rec);
+	fuzz_record(file.data, file.len);	/* and one canonical form */
+	strbuf_free(&file);
+	strbuf_free(&err);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	if (data[0] % 3 == 0)
+	if (data[0] == 'W')
+		fuzz_writer((const char *)data + 1, size - 1);
+	else if (data[0] % 3 == 0)
 		fuzz_record((const char *)data + 1, size - 1);
 	else if (data[0] % 3 == 1)
 		fuzz_state((const char *)data + 2, size - 2, data[1] % 8);

@@ -64,6 +64,30 @@ done
 feed 65 "an envelope line of 5000 bytes" < <(printf 'sender <'
 	head -c 5000 /dev/zero | tr '\0' a; printf '@example.com>\n')
 
+# The envelope itself, by the grammar the worker applies (nothing the
+# writer stores may be refused or misread by the worker): one strict path
+# per address line, nothing after it, keys in order, no unknown keys.
+bad=0
+while IFS= read -r envelope; do
+	feed 65 "the envelope '$envelope'" < <(printf '%b\nmessage 0\nend\n' "$envelope")
+	bad=$((bad + 1))
+done <<'EOF'
+sender <a@example.com> AUTH=<ceo@example.com>\nrcpt <b@example.org>
+sender <a@example.com>\nrcpt <b@example.org> NOTIFY=NEVER
+sender <a@example.com>\nrcpt <b@example.org> ORCPT=rfc822;c@example.org
+sender <a@example.com>\nrcpt <b@example.org>\norcpt rfc822;b@x NOTIFY=NEVER
+sender <a@example.com>\nrcpt <b@example.org>\norcpt rfc822;b@x\nnotify NEVER
+sender <a@example.com>\nrcpt <b@example.org>\nnotify NEVER\nnotify SUCCESS
+sender <a@example.com>\nrcpt <b@example.org>\nenvid two words
+sender <a@example.com>\nrcpt <b@example.org>\nsize 5
+sender <a@example.com>\nrcpt <bob>
+sender <a@example.com>\nrcpt <-oQ/tmp/x@example.org>
+sender <a@example.com>\nrcpt <b@example.org>>
+sender a@example.com\nrcpt <b@example.org>
+sender <a@example.com>\nbody 8BITMIME
+rcpt <b@example.org>\nsender <a@example.com>
+EOF
+
 # A spool it cannot write is a temporary failure, not the caller's fault.
 chmod 0500 "$spool/incoming"
 if [ "$(id -u)" != 0 ]; then
@@ -73,4 +97,4 @@ chmod 0755 "$spool/incoming"
 rmdir "$spool/incoming"
 feed 75 "a missing spool" < <(printf "${env_lines}message 0\nend\n")
 mkdir "$spool/incoming"
-echo "$TEST_NAME: the writer stored 2 good records and refused 20 bad ones"
+echo "$TEST_NAME: the writer stored 2 good records and refused $((20 + bad)) bad ones"

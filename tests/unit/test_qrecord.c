@@ -85,34 +85,103 @@ reject(const char *text, bool trusted, const char *why)
 START_TEST(rejections)
 {
 	reject("sender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\n", true, "not a postern queue");
-	reject(TRUSTED "uid 0\nsender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\n", true, "unexpected \"uid\"");
+	reject(TRUSTED "uid 0\nsender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\n", true, "unknown key");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 4\nabcend\n", true, "length");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 3\nabcend\nmore", true, "length");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 3\nabc", true, "end marker");
 	reject(TRUSTED "sender <a@x>\nsender <c@x>\nrcpt <b@y>\nmessage 0\nend\n", true, "duplicate");
-	reject(TRUSTED "sender <a@x>\nmessage 0\nend\n", true, "recipients");
+	reject(TRUSTED "sender <a@x>\nmessage 0\nend\n", true, "followed by a recipient");
 	reject(TRUSTED "sender a@x\nrcpt <b@y>\nmessage 0\nend\n", true, "angle");
 	reject(TRUSTED "sender <a@x>\nnotify NEVER\nrcpt <b@y>\nmessage 0\nend\n", true, "before any rcpt");
 	reject(TRUSTED "sender <a@x>\nrcpt <b\ty>\nmessage 0\nend\n", true, "control");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbogus 1\nmessage 0\nend\n", true, "unexpected");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage -1\nend\n", true, "unexpected");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 99999999999999999999999\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbogus 1\nmessage 0\nend\n", true, "unknown key");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage -1\nend\n", true, "plain decimal");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 99999999999999999999999\nend\n", true, "plain decimal");
 	reject("postern-queue 1\nuid -5\nlogin a\narrival 1\n", true, "uid");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>", true, "truncated");
 	/* one canonical form: order, no empty or unknown values, no leading 0 */
-	reject(TRUSTED "rcpt <b@y>\nsender <a@x>\nmessage 0\nend\n", true, "out of order");
+	reject(TRUSTED "rcpt <b@y>\nsender <a@x>\nmessage 0\nend\n", true, "start with the sender");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid x\nrcpt <c@y>\nmessage 0\nend\n", true, "out of order");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 8BITMIME\nret FULL\nmessage 0\nend\n", true, "out of order");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid\nmessage 0\nend\n", true, "bad \"envid\"");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nret SOME\nmessage 0\nend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid\nmessage 0\nend\n", true, "without a value");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nret SOME\nmessage 0\nend\n", true, "neither FULL nor HDRS");
 	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nret FULL\nret HDRS\nmessage 0\nend\n", true, "duplicate");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify SOMETIMES\nmessage 0\nend\n", true, "bad \"notify\"");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify NEVER,DELAY\nmessage 0\nend\n", true, "bad \"notify\"");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\norcpt rfc822;b@y\nnotify NEVER\nmessage 0\nend\n", true, "after \"orcpt\"");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid has space\nmessage 0\nend\n", true, "bad \"envid\"");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 9BIT\nmessage 0\nend\n", true, "unexpected");
-	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 03\nabcend\n", true, "unexpected");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify SOMETIMES\nmessage 0\nend\n", true, "bad notify");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify NEVER,DELAY\nmessage 0\nend\n", true, "bad notify");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\norcpt rfc822;b@y\nnotify NEVER\nmessage 0\nend\n", true, "after orcpt");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nenvid has space\nmessage 0\nend\n", true, "envid is not");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nbody 9BIT\nmessage 0\nend\n", true, "neither 7BIT");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nmessage 03\nabcend\n", true, "plain decimal");
 	reject("postern-queue 1\nuid 0999\nlogin a\narrival 1\n", true, "uid");
+	/* one strict path per address line, nothing after it */
+	reject(TRUSTED "sender <a@example.com> AUTH=<ceo@example.com>\nrcpt <b@y>\n"
+	    "message 0\nend\n", true, "domain holds");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y> NOTIFY=NEVER\nmessage 0\nend\n", true,
+	    "angle brackets");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify NEVER\nnotify NEVER\nmessage 0\n"
+	    "end\n", true, "notify twice");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\norcpt rfc822;b@y\norcpt rfc822;c@y\n"
+	    "message 0\nend\n", true, "orcpt twice");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y>\norcpt rfc822;b@y NOTIFY=NEVER\n"
+	    "message 0\nend\n", true, "xtext");
+	reject(TRUSTED "sender <a@x>\nrcpt <bob>\nmessage 0\nend\n", true, "no domain");
+	reject(TRUSTED "sender <a@x>\nrcpt <-oQ/tmp@y>\nmessage 0\nend\n", true, "'-'");
+	reject(TRUSTED "sender <a@x>\nrcpt <a..b@y>\nmessage 0\nend\n", true, "empty atom");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@y..z>\nmessage 0\nend\n", true, "empty domain label");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@[1.2.3.4>\nmessage 0\nend\n", true, "literal");
+	reject(TRUSTED "sender <a@x>\nrcpt <\"b@y>\nmessage 0\nend\n", true, "unterminated");
+	reject(TRUSTED "sender <a@x>\nrcpt <b@\xff>\nmessage 0\nend\n", true, "UTF-8");
+	reject(TRUSTED "sender <<>>\nrcpt <b@y>\nmessage 0\nend\n", true, "local part");
+}
+END_TEST
+
+/* accept - text decodes */
+static void
+accept(const char *text)
+{
+	struct qrecord rec;
+	struct strbuf err = STRBUF_INIT;
+
+	ck_assert_msg(qrecord_decode(text, strlen(text), true, &rec, &err),
+	    "refused (%s): %s", strbuf_cstr(&err), text);
+	qrecord_free(&rec);
+	strbuf_free(&err);
+}
+
+START_TEST(paths_accepted)
+{
+	accept(TRUSTED "sender <>\nrcpt <b@y>\nmessage 0\nend\n");
+	accept(TRUSTED "sender <a.b+tag@x-y.example>\nrcpt <\"john doe\"@y>\n"
+	    "rcpt <\"a\\\"b\"@y>\nrcpt <c@[192.0.2.1]>\nrcpt <d@[IPv6:2001:db8::1]>\n"
+	    "rcpt <host_name@my_host.example>\nmessage 0\nend\n");
+	accept(TRUSTED "sender <j\xc3\xbc" "rgen@b\xc3\xbc" "cher.example>\nrcpt <b@y>\n"
+	    "smtputf8 yes\nmessage 0\nend\n");
+	accept(TRUSTED "sender <a@x>\nrcpt <b@y>\nnotify NEVER\norcpt rfc822;b+2Bx@y\n"
+	    "rcpt <c@y>\norcpt rfc822;c@y\nmessage 0\nend\n");
+}
+END_TEST
+
+START_TEST(encoder_refuses_what_decoder_refuses)
+{
+	struct qrecord rec;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.sender = "a@example.com> AUTH=<ceo@example.com";
+	qrecord_add_rcpt(&rec, "b@example.org", 0, NULL);
+	ck_assert(!qrecord_encode_envelope(&rec, "x", 1, &out, &err));
+	ck_assert_uint_eq(out.len, 0);
+	ck_assert_msg(strstr(strbuf_cstr(&err), "cannot be queued") != NULL, "%s",
+	    strbuf_cstr(&err));
+	rec.sender = "a@example.com";
+	strbuf_reset(&err);
+	qrecord_add_rcpt(&rec, "unqualified", 0, NULL);
+	ck_assert(!qrecord_encode_envelope(&rec, "x", 1, &out, &err));
+	ck_assert(strstr(strbuf_cstr(&err), "no domain") != NULL);
+	rec.sender = NULL;
+	qrecord_free(&rec);
+	strbuf_free(&out);
+	strbuf_free(&err);
 }
 END_TEST
 
@@ -174,6 +243,8 @@ main(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, rejections);
 	tcase_add_test(tc, large_uids);
+	tcase_add_test(tc, paths_accepted);
+	tcase_add_test(tc, encoder_refuses_what_decoder_refuses);
 	tcase_add_test(tc, null_sender_and_nul_line);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
