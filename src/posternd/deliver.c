@@ -196,6 +196,42 @@ deliver_defer_all(struct worker *w, const struct wconf *wc, struct qentry *e,
 	return deliver_settle(w, wc, e, NULL, 0, NULL, next);
 }
 
+/*
+ * deliver_refuse_oversize - a message larger than max_message_size is
+ * never sent (the limit protects the provider account; a direct call of
+ * the writer, or a limit lowered while it was queued, can bring one
+ * here): every pending recipient fails with 5.3.4 and the sender gets the
+ * bounce. Returns false, touching nothing, when the size is within the
+ * limit.
+ */
+static bool
+deliver_refuse_oversize(struct worker *w, const struct wconf *wc,
+    struct qentry *e, bool *gone, int64_t *next)
+{
+	uint64_t max = wc->conf->queue.max_message_size;
+	size_t *bounced, nb = 0;
+	char text[200];
+
+	if (max == 0 || e->rec.message_len <= max)
+		return false;
+	STR_TRUNCATION_OK(str_format(text, sizeof(text), "5.3.4 message size %zu "
+	    "exceeds the limit of %llu bytes set by max_message_size in "
+	    "postern.conf", e->rec.message_len, (unsigned long long)max));
+	bounced = xcalloc(e->st.nrcpts, sizeof(*bounced));
+	for (size_t i = 0; i < e->st.nrcpts; i++) {
+		if (e->st.rcpts[i].status != QSTATE_PENDING)
+			continue;
+		qstate_set_text(&e->st.rcpts[i].text, text);
+		e->st.rcpts[i].status = QSTATE_BOUNCED;
+		deliver_log(w, e, i, "none", NULL, "bounced", '5');
+		bounced[nb++] = i;
+	}
+	qstate_set_text(&e->st.reason, text);
+	*gone = deliver_settle(w, wc, e, bounced, nb, NULL, next);
+	free(bounced);
+	return true;
+}
+
 /* deliver_body_type - the queue file's body declaration */
 static enum smtp_body
 deliver_body_type(const struct qrecord *rec)
@@ -353,6 +389,11 @@ deliver_one(struct deliver_thread_state *t, const char *qid)
 	}
 	if (qstate_pending(&e.st) == 0) {	/* a crash after the last save */
 		gone = deliver_settle(w, t->wc, &e, NULL, 0, NULL, &next);
+		schedule_done(w->sched, qid, gone, next, false);
+		qentry_close(&e);
+		goto out;
+	}
+	if (deliver_refuse_oversize(w, t->wc, &e, &gone, &next)) {
 		schedule_done(w->sched, qid, gone, next, false);
 		qentry_close(&e);
 		goto out;

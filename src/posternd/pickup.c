@@ -16,6 +16,7 @@
 #include "pickup.h"
 #include "qrecord.h"
 #include "schedule.h"
+#include "sender_policy.h"
 #include "strutil.h"
 
 #define PICKUP_STALE_TMP	(24 * 3600)	/* seconds */
@@ -97,6 +98,49 @@ pickup_commit(struct worker *w, struct pickup_batch *b)
 }
 
 /*
+ * pickup_sender_policy - apply envelope_sender and masquerading to an
+ * entry (sendmail has applied them already; a direct call of the writer
+ * has not). When they change the sender, buf is rebuilt from rec with
+ * the new sender and rec->message points into the new buf. False (the
+ * entry stays in incoming/ for the next scan) if it cannot be rebuilt.
+ */
+static bool
+pickup_sender_policy(struct worker *w, const char *name, struct qrecord *rec,
+    struct strbuf *buf)
+{
+	struct wconf *wc = worker_conf_get(w);
+	char *sender = sender_policy_envelope(wc->conf, rec->sender);
+	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT;
+	bool ok = true;
+
+	worker_conf_put(w, wc);
+	if (strcmp(sender, rec->sender) == 0) {
+		free(sender);
+		return true;
+	}
+	log_warn("%s: sender=<%s> rewritten to <%s> by the [sender] rules of "
+	    "postern.conf (submitted without sendmail)", name, rec->sender, sender);
+	free(rec->sender);
+	rec->sender = sender;
+	strbuf_printf(&file, "%s\nuid %ld\nlogin %s\narrival %lld\n", QRECORD_MAGIC,
+	    rec->uid, rec->login, (long long)rec->arrival);
+	if (!qrecord_encode_envelope(rec, rec->message, rec->message_len, &file,
+	    &err)) {
+		log_warn("%s: cannot apply the sender rules: %s", name,
+		    strbuf_cstr(&err));
+		ok = false;
+	} else {
+		rec->message = file.data + file.len - 4 - rec->message_len;
+		strbuf_free(buf);
+		*buf = file;
+		strbuf_init(&file);
+	}
+	strbuf_free(&file);
+	strbuf_free(&err);
+	return ok;
+}
+
+/*
  * pickup_one - validate one entry and copy it into queue/; true if the
  * copy was added to the batch (it is queued once the batch commits)
  */
@@ -135,6 +179,10 @@ pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 		strbuf_printf(&err, "file owner uid %lu does not match the "
 		    "record's uid %ld", (unsigned long)sb.st_uid, rec.uid);
 		pickup_quarantine(w, name, err.data);
+		qrecord_free(&rec);
+		goto out;
+	}
+	if (!pickup_sender_policy(w, name, &rec, &buf)) {
 		qrecord_free(&rec);
 		goto out;
 	}

@@ -13,62 +13,14 @@
 #include "addr.h"
 #include "compose.h"
 #include "header.h"
+#include "sender_policy.h"
 #include "xalloc.h"
-
-/* compose_is_local_domain - this host's own name, a subdomain of the
- * masquerade domain, or localhost */
-static bool
-compose_is_local_domain(const struct conf *conf, const char *domain)
-{
-	const char *m = conf->sender.masquerade_domain;
-	size_t dl = strlen(domain), ml = m ? strlen(m) : 0;
-
-	if (strcasecmp(domain, conf->hostname) == 0 ||
-	    strcasecmp(domain, conf->domain) == 0 ||
-	    strcasecmp(domain, "localhost") == 0)
-		return true;
-	return m && dl > ml && domain[dl - ml - 1] == '.' &&
-	    strcasecmp(domain + dl - ml, m) == 0;
-}
-
-/* compose_masquerades - whether local@domain is to be masqueraded */
-static bool
-compose_masquerades(const struct conf *conf, const char *local, size_t local_len,
-    const char *domain)
-{
-	if (conf->sender.masquerade_domain == NULL || domain == NULL ||
-	    !compose_is_local_domain(conf, domain) ||
-	    strcasecmp(domain, conf->sender.masquerade_domain) == 0)
-		return false;
-	for (size_t i = 0; i < conf->sender.nmasquerade_exceptions; i++)
-		if (strncasecmp(local, conf->sender.masquerade_exceptions[i],
-		    local_len) == 0 &&
-		    conf->sender.masquerade_exceptions[i][local_len] == '\0')
-			return false;
-	return true;
-}
-
-/* compose_masquerade - rewrite a local sender to local@masquerade_domain */
-static char *
-compose_masquerade(const struct conf *conf, char *sender)
-{
-	const char *at = strrchr(sender, '@');
-	struct strbuf out = STRBUF_INIT;
-
-	if (at == NULL || !compose_masquerades(conf, sender, (size_t)(at - sender),
-	    at + 1))
-		return sender;
-	strbuf_append(&out, sender, (size_t)(at - sender) + 1);
-	strbuf_puts(&out, conf->sender.masquerade_domain);
-	free(sender);
-	return strbuf_export(&out);
-}
 
 char *
 compose_envelope_sender(const char *given, const struct conf *conf,
     const struct compose_identity *who, struct strbuf *err)
 {
-	char *sender = NULL;
+	char *sender = NULL, *policy;
 	struct strbuf full = STRBUF_INIT;
 
 	if (given == NULL) {
@@ -82,13 +34,9 @@ compose_envelope_sender(const char *given, const struct conf *conf,
 		free(sender);
 		sender = strbuf_export(&full);
 	}
-	if (sender[0] == '\0')
-		return sender;	/* the null sender is never rewritten */
-	if (conf->sender.envelope_sender) {
-		free(sender);
-		return xstrdup(conf->sender.envelope_sender);
-	}
-	return compose_masquerade(conf, sender);
+	policy = sender_policy_envelope(conf, sender);
+	free(sender);
+	return policy;
 }
 
 /* compose_has_rcpt - already listed (case-insensitive)? */
@@ -273,7 +221,7 @@ compose_rewrite_field(struct header_block *hb, size_t i, const struct conf *conf
 		struct addr *a = &list.items[k];
 		const char *target = a->domain ? NULL : conf->domain;
 
-		if (masquerade && compose_masquerades(conf, a->local,
+		if (masquerade && sender_policy_masquerades(conf, a->local,
 		    strlen(a->local), a->domain ? a->domain : conf->domain))
 			target = conf->sender.masquerade_domain;
 		if (target == NULL)
