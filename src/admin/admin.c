@@ -422,6 +422,34 @@ admin_repair_owner(int zfd, const char *only)
 	closedir(dir);
 }
 
+/*
+ * admin_delete_kept - delete qid from the dead letters or the quarantine
+ * (message and state); false when it is in neither
+ */
+static bool
+admin_delete_kept(int qfd, const char *qid)
+{
+	static const char *const dirs[] = { SPOOL_DEAD_LETTER, SPOOL_QUARANTINE };
+	char state[64];
+	bool found = false;
+
+	STR_MUST_FIT(str_format(state, sizeof(state), "%s%s", qid, SPOOL_STATE_SUFFIX));
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !found; i++) {
+		int dfd = openat(qfd, dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0)
+			continue;
+		if (unlinkat(dfd, qid, 0) == 0) {
+			found = true;
+			(void)unlinkat(dfd, state, 0);
+			spool_fsync_dir(dfd);
+			printf("%s: deleted from %s/%s\n", qid, SPOOL_QUEUE, dirs[i]);
+		}
+		close(dfd);
+	}
+	return found;
+}
+
 int
 admin_change(enum admin_change what, const char *qid)
 {
@@ -440,7 +468,11 @@ admin_change(enum admin_change what, const char *qid)
 	else if (!qid_valid(qid)) {
 		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
 		status = EX_USAGE;
-	} else
+	} else if (what == ADMIN_DELETE &&
+	    faccessat(qfd, qid, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    admin_delete_kept(qfd, qid))
+		status = EX_OK;
+	else
 		status = admin_change_one(qfd, what, qid);
 	close(qfd);
 	admin_poke(SPOOL_REQ_RESCAN);
@@ -463,7 +495,7 @@ admin_requeue_one(int qfd, int zfd, int ifd, const char *name)
 
 	if (fstatat(zfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 		log_warn("%s: %s", name, errno == ENOENT ?
-		    "not in quarantine" : strerror(errno));
+		    "not in quarantine or among the dead letters" : strerror(errno));
 		return errno == ENOENT ? EX_NOINPUT : EX_IOERR;
 	}
 	STR_MUST_FIT(str_format(state, sizeof(state), "%s%s", name, SPOOL_STATE_SUFFIX));
@@ -475,7 +507,7 @@ admin_requeue_one(int qfd, int zfd, int ifd, const char *name)
 		return EX_IOERR;
 	}
 	if (renameat2(zfd, name, to_queue ? qfd : ifd, name, RENAME_NOREPLACE) < 0) {
-		log_warn("%s: cannot move it out of quarantine: %s", name,
+		log_warn("%s: cannot move it back into the queue: %s", name,
 		    errno == EEXIST ? "an entry of that name is queued" :
 		    strerror(errno));
 		return EX_IOERR;
@@ -487,39 +519,35 @@ admin_requeue_one(int qfd, int zfd, int ifd, const char *name)
 	return EX_OK;
 }
 
-int
-admin_requeue(const char *qid)
+/*
+ * admin_requeue_dir - requeue qid ("ALL": every entry) from the kept
+ * entries in dirname (quarantine or dead letters) of qfd; *found is set
+ * when qid was there
+ */
+static int
+admin_requeue_dir(int qfd, int ifd, const char *dirname, const char *qid,
+    bool *found)
 {
-	int qfd = -1, zfd = -1, ifd = -1, fd, status = EX_OK, rc;
-	DIR *dir = NULL;
+	int zfd, fd, status = EX_OK, rc;
+	DIR *dir;
 	struct dirent *de;
-	bool all = strcmp(qid, "ALL") == 0;
 
-	if (!all && !qid_valid(qid)) {
-		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
-		return EX_USAGE;
-	}
-	if ((qfd = admin_open_queue()) < 0)
-		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
-	if ((zfd = openat(qfd, SPOOL_QUARANTINE, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
-		log_syswarn("cannot open %s/%s/%s", paths_spool_dir(), SPOOL_QUEUE,
-		    SPOOL_QUARANTINE);
-		close(qfd);
-		return EX_UNAVAILABLE;
-	}
-	admin_repair_owner(zfd, all ? NULL : qid);
-	if ((status = admin_become_owner()) != EX_OK)
-		goto out;
-	ifd = admin_open(SPOOL_INCOMING);
-	if (!all) {
-		status = admin_requeue_one(qfd, zfd, ifd, qid);
-		goto out;
+	if ((zfd = openat(qfd, dirname, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? EX_OK : EX_IOERR;
+	if (strcmp(qid, "ALL") != 0) {
+		if (faccessat(zfd, qid, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			*found = true;
+			status = admin_requeue_one(qfd, zfd, ifd, qid);
+		}
+		close(zfd);
+		return status;
 	}
 	if ((fd = dup(zfd)) < 0 || !(dir = fdopendir(fd))) {
-		log_syswarn("cannot read the quarantine");
-		status = EX_IOERR;
-		goto out;
+		log_syswarn("cannot read %s/%s", SPOOL_QUEUE, dirname);
+		if (fd >= 0)
+			close(fd);
+		close(zfd);
+		return EX_IOERR;
 	}
 	rewinddir(dir);		/* the descriptor's offset is shared */
 	while ((de = readdir(dir)) != NULL)
@@ -527,12 +555,46 @@ admin_requeue(const char *qid)
 		    (rc = admin_requeue_one(qfd, zfd, ifd, de->d_name)) != EX_OK &&
 		    status == EX_OK)
 			status = rc;
+	closedir(dir);
+	close(zfd);
+	return status;
+}
+
+int
+admin_requeue(const char *qid)
+{
+	static const char *const dirs[] = { SPOOL_QUARANTINE, SPOOL_DEAD_LETTER };
+	int qfd = -1, ifd = -1, status = EX_OK, rc;
+	bool all = strcmp(qid, "ALL") == 0, found = false;
+
+	if (!all && !qid_valid(qid)) {
+		log_warn("%s: not a queue ID (17 hex digits, as mailq shows)", qid);
+		return EX_USAGE;
+	}
+	if ((qfd = admin_open_queue()) < 0)
+		return errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int zfd = openat(qfd, dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (zfd >= 0) {
+			admin_repair_owner(zfd, all ? NULL : qid);
+			close(zfd);
+		}
+	}
+	if ((status = admin_become_owner()) != EX_OK)
+		goto out;
+	ifd = admin_open(SPOOL_INCOMING);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !found; i++)
+		if ((rc = admin_requeue_dir(qfd, ifd, dirs[i], qid, &found)) != EX_OK &&
+		    status == EX_OK)
+			status = rc;
+	if (!all && !found) {
+		log_warn("%s: not in quarantine or among the dead letters", qid);
+		status = EX_NOINPUT;
+	}
 out:
-	if (dir)
-		closedir(dir);
 	if (ifd >= 0)
 		close(ifd);
-	close(zfd);
 	close(qfd);
 	admin_poke(SPOOL_REQ_RESCAN);
 	return status;

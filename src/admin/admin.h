@@ -31,12 +31,13 @@ int admin_flush(void);
 int admin_show(const char *qid, FILE *out);
 
 /* admin_change - hold, release, retry or delete qid ("ALL" = every entry
-   for ADMIN_DELETE) */
+   for ADMIN_DELETE); delete also removes a dead letter or a quarantined
+   entry of that ID */
 int admin_change(enum admin_change what, const char *qid);
 
 /*
  * admin_requeue - move qid ("ALL" = every entry) out of queue/quarantine/
- * after the cause was fixed, as Postfix's postsuper -r: back into queue/
+ * or queue/deadletter/ after the cause was fixed, as Postfix's postsuper -r: back into queue/
  * if it was a queued entry, into incoming/ to be checked again if it was
  * a rejected submission. As root, root-owned entries are first given to
  * the spool's owner.

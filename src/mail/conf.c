@@ -455,6 +455,19 @@ conf_check_alias_target(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	return conf_check_address(opt, i, why, size);
 }
 
+/* conf_check_user_max_messages - 0 (no limit) to 10 million */
+static bool
+conf_check_user_max_messages(cfg_opt_t *opt, unsigned i, char *why, size_t size)
+{
+	long n = cfg_opt_getnint(opt, i);
+
+	if (n >= 0 && n <= 10000000)
+		return true;
+	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 0 (no limit) "
+	    "and 10000000", n));
+	return false;
+}
+
 static bool
 conf_check_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
@@ -669,6 +682,11 @@ static const struct conf_opt conf_queue_opts[] = {
 	OPT_MS("rescan_interval", "5m", CF(queue.rescan_interval_ms), true),
 	OPT_COUNT("concurrency", 2, CF(queue.concurrency), conf_check_concurrency),
 	OPT_BYTES("max_message_size", "35M", CF(queue.max_message_size)),
+	OPT_COUNT("user_max_messages", 10000, CF(queue.user_max_messages),
+	    conf_check_user_max_messages),
+	OPT_BYTES("user_max_size", "1G", CF(queue.user_max_size)),
+	OPT_MS("dead_letter_lifetime", "30d", CF(queue.dead_letter_lifetime_ms), true),
+	OPT_BYTES("dead_letter_max_size", "256M", CF(queue.dead_letter_max_size)),
 	OPT_REFUSED("password"),
 };
 

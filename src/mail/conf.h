@@ -109,6 +109,10 @@ struct conf {
 		uint64_t rescan_interval_ms;	/* safety-net rescan of incoming */
 		unsigned concurrency;		/* SMTP sessions at once */
 		uint64_t max_message_size;	/* bytes; 0 = unlimited */
+		unsigned user_max_messages;	/* queued per uid; 0 = unlimited */
+		uint64_t user_max_size;		/* bytes queued per uid; 0 = unlimited */
+		uint64_t dead_letter_lifetime_ms;	/* quarantine and dead letters */
+		uint64_t dead_letter_max_size;	/* bytes in each; 0 = unlimited */
 	} queue;
 
 	struct {

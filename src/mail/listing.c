@@ -32,17 +32,12 @@ listing_cmp(const void *a, const void *b)
 static void
 listing_collect(int dirfd, struct listing_names *out)
 {
-	int fd = dup(dirfd);
 	DIR *dir;
 	struct dirent *de;
 
 	memset(out, 0, sizeof(*out));
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if ((dir = spool_opendir(dirfd)) == NULL)
 		return;
-	}
-	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL) {
 		if (!qid_valid(de->d_name))
 			continue;
@@ -137,6 +132,49 @@ listing_count_quarantine(int queue_fd)
 	return n;
 }
 
+/*
+ * listing_dead_letters - the entries of queue/deadletter/, each with the
+ * reason it was kept; appended to out after a heading. How many.
+ */
+static size_t
+listing_dead_letters(int queue_fd, struct strbuf *out)
+{
+	struct listing_names d;
+	struct strbuf body = STRBUF_INIT, err = STRBUF_INIT;
+	int fd = openat(queue_fd, SPOOL_DEAD_LETTER, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	size_t n = 0;
+
+	if (fd < 0)
+		return 0;
+	listing_collect(fd, &d);
+	for (size_t i = 0; i < d.count; i++) {
+		struct qentry e;
+
+		strbuf_reset(&err);
+		if (qentry_open(fd, d.ids[i], QENTRY_NO_LOCK, &e, &err) != 0)
+			continue;	/* requeued or deleted while we listed */
+		strbuf_printf(&body, "%s  %8zu  (dead letter: %s)\n", e.qid,
+		    e.rec.message_len, e.st.reason ? e.st.reason : "undeliverable");
+		for (size_t r = 0; r < e.rec.nrcpts; r++)
+			if (e.st.rcpts[r].status == QSTATE_PENDING)
+				strbuf_printf(&body, "%50s%s\n%50s(%s)\n", "",
+				    e.rec.rcpts[r].address, "", e.st.rcpts[r].text ?
+				    e.st.rcpts[r].text : "no reply");
+		n++;
+		qentry_close(&e);
+	}
+	close(fd);
+	if (n > 0)
+		strbuf_printf(out, "-- %zu dead letter%s (undeliverable, and nobody "
+		    "could be told; \"postern requeue QID\" or \"postern delete "
+		    "QID\"):\n%s", n, n == 1 ? "" : "s", body.data);
+	free(d.ids);
+	strbuf_free(&body);
+	strbuf_free(&err);
+	return n;
+}
+
 size_t
 listing_build(int queue_fd, int incoming_fd, struct strbuf *out)
 {
@@ -185,6 +223,7 @@ listing_build(int queue_fd, int incoming_fd, struct strbuf *out)
 		strbuf_printf(out, "-- %zu message%s in quarantine (see the log; "
 		    "\"postern requeue --all\" after fixing the cause).\n",
 		    quarantined, quarantined == 1 ? "" : "s");
+	listing_dead_letters(queue_fd, out);
 	free(q.ids);
 	free(in.ids);
 	strbuf_free(&body);

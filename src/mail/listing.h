@@ -17,6 +17,14 @@
  *
  *   -- 1 message in quarantine (see the log; "postern requeue --all" ...).
  *
+ * and then the dead letters (deadletter in spool_layout.h), each with
+ * the reason it was kept and the recipients that failed:
+ *
+ *   -- 1 dead letter (undeliverable, and nobody could be told; ...):
+ *   1A2B...  1234  (dead letter: undeliverable notification to the postmaster)
+ *                                                   postmaster@example.com
+ *                                                   (550 5.7.1 sender not verified)
+ *
  * Message contents are never shown.
  */
 #ifndef POSTERN_LISTING_H

@@ -66,6 +66,22 @@ out:
 	return err;
 }
 
+DIR *
+spool_opendir(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *dir;
+
+	if (fd < 0)
+		return NULL;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	rewinddir(dir);		/* the duplicate shares the offset */
+	return dir;
+}
+
 int
 spool_fsync_dir(int dirfd)
 {

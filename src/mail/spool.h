@@ -7,6 +7,7 @@
 #ifndef POSTERN_SPOOL_H
 #define POSTERN_SPOOL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -33,6 +34,12 @@ int spool_read_file(int dirfd, const char *name, size_t max, struct strbuf *out,
  */
 int spool_write_file(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode, bool sync_dir);
+
+/*
+ * spool_opendir - a DIR stream over dirfd from its start, on a duplicate
+ * (dirfd stays open and usable; closedir() the result). NULL on error.
+ */
+DIR *spool_opendir(int dirfd);
 
 /* spool_fsync_dir - fsync a directory fd; 0 or errno */
 int spool_fsync_dir(int dirfd);

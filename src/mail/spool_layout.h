@@ -16,6 +16,10 @@
  *                  QID.state    delivery state (qstate.h), replaced
  *                               atomically after every attempt
  *                  quarantine/  entries that failed validation
+ *                  deadletter/  undeliverable notifications nobody could
+ *                               be told about (QID + QID.state, the
+ *                               reason in the state), kept for
+ *                               dead_letter_lifetime
  *                  posternd.lock  held by the running worker
  *   public/      0755 postern  what any user may see or poke:
  *                  flush        FIFO (0622): a byte asks the worker to act
@@ -33,6 +37,7 @@
 #define SPOOL_INCOMING		"incoming"
 #define SPOOL_QUEUE		"queue"
 #define SPOOL_QUARANTINE	"quarantine"	/* inside queue/ */
+#define SPOOL_DEAD_LETTER	"deadletter"	/* inside queue/ */
 #define SPOOL_PUBLIC		"public"
 #define SPOOL_LOCK		"posternd.lock"	/* inside queue/ */
 #define SPOOL_FLUSH_FIFO	"flush"		/* inside public/ */

@@ -27,7 +27,7 @@ struct status_facts {
 	int64_t started, last_success, last_error;
 	char last_success_text[512], last_error_text[512];
 	uint64_t sent, deferred_total, bounced;
-	size_t messages, deferred, held, incoming, quarantined;
+	size_t messages, deferred, held, incoming, quarantined, dead_letters;
 	int64_t oldest;			/* arrival of the oldest entry; 0 none */
 	char oldest_qid[QID_LEN + 1];
 	int64_t oldest_deferred;	/* arrival of the oldest deferred; 0 none */
@@ -188,6 +188,10 @@ status_problems(const struct status_facts *f, int64_t now, struct strbuf *out)
 		strbuf_printf(out, "%zu message%s in quarantine (postern requeue "
 		    "after fixing the cause); ", f->quarantined,
 		    f->quarantined == 1 ? "" : "s");
+	if (f->dead_letters > 0)
+		strbuf_printf(out, "%zu dead letter%s (undeliverable and unreported; "
+		    "see mailq, then postern requeue or delete); ", f->dead_letters,
+		    f->dead_letters == 1 ? "" : "s");
 	if (out->len >= 2)
 		out->data[out->len -= 2] = '\0';
 }
@@ -219,9 +223,9 @@ status_print(const struct status_facts *f, const char *problems, FILE *out)
 		    "NOT running" : "unknown");
 	if (f->queue_readable)
 		fprintf(out, "%-14s %zu message%s, %zu deferred, %zu held, %zu "
-		    "waiting for pickup, %zu quarantined\n", "queue:", f->messages,
-		    f->messages == 1 ? "" : "s", f->deferred, f->held, f->incoming,
-		    f->quarantined);
+		    "waiting for pickup, %zu quarantined, %zu dead letters\n",
+		    "queue:", f->messages, f->messages == 1 ? "" : "s", f->deferred,
+		    f->held, f->incoming, f->quarantined, f->dead_letters);
 	else
 		fprintf(out, "%-14s (readable only by root and the postern user)\n",
 		    "queue:");
@@ -260,6 +264,9 @@ status_prometheus(const struct status_facts *f, bool healthy, int64_t now,
 		    "pickup.", "gauge", "", (double)f->incoming);
 		status_metric(out, "postern_queue_quarantined", "Rejected queue "
 		    "entries kept in quarantine.", "gauge", "", (double)f->quarantined);
+		status_metric(out, "postern_queue_dead_letters", "Undeliverable "
+		    "messages nobody could be told about, kept in deadletter/.",
+		    "gauge", "", (double)f->dead_letters);
 		status_metric(out, "postern_queue_oldest_age_seconds", "Age of the "
 		    "oldest queued message.", "gauge", "",
 		    f->oldest ? (double)(now - f->oldest) : 0);
@@ -297,6 +304,10 @@ status_report(bool prometheus, const char *config_problem, FILE *out)
 		f.incoming = status_count(ifd);
 		zfd = openat(qfd, SPOOL_QUARANTINE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		f.quarantined = status_count(zfd);
+		if (zfd >= 0)
+			close(zfd);
+		zfd = openat(qfd, SPOOL_DEAD_LETTER, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		f.dead_letters = status_count(zfd);
 		if (zfd >= 0)
 			close(zfd);
 		if (ifd >= 0)

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bounce.h"
+#include "header.h"
+#include "deadletter.h"
 #include "log.h"
 #include "qrecord.h"
 #include "strutil.h"
@@ -153,15 +156,16 @@ bounce_notify(struct worker *w, const struct wconf *wc, const struct qentry *e,
 	} else if (type == DSN_DELAYED) {
 		goto out;
 	} else if (e->st.kind == QSTATE_DOUBLE_BOUNCE) {
-		log_warn("%s: undeliverable postmaster notification discarded", e->qid);
+		rc = deadletter_keep(w, e, idx, n, "undeliverable notification to "
+		    "the postmaster");
 		goto out;
 	} else if (bounce_has_postmaster(&wc->aliases)) {
 		aliases_expand(&wc->aliases, wc->conf, "postmaster", &to);
 		r.type = DSN_POSTMASTER;
 		kind = QSTATE_DOUBLE_BOUNCE;
 	} else {
-		log_warn("%s: undeliverable mail with the null sender discarded "
-		    "(no postmaster alias configured)", e->qid);
+		rc = deadletter_keep(w, e, idx, n, "undeliverable mail with the null "
+		    "sender, and no postmaster alias to tell");
 		goto out;
 	}
 	if (to.count == 0)
@@ -182,5 +186,62 @@ out:
 	aliases_result_free(&to);
 	strbuf_free(&msg);
 	free(rcpts);
+	return rc;
+}
+
+/*
+ * bounce_quarantine_targets - the submitter (uid's login, through the
+ * aliases) when the uid is a local user's, else the postmaster alias
+ */
+static void
+bounce_quarantine_targets(const struct wconf *wc, long uid,
+    struct aliases_result *to)
+{
+	struct passwd *pw = uid >= 0 && uid != (long)getuid() ?
+	    getpwuid((uid_t)uid) : NULL;
+
+	if (pw && pw->pw_name[0])
+		aliases_expand(&wc->aliases, wc->conf, pw->pw_name, to);
+	else if (bounce_has_postmaster(&wc->aliases))
+		aliases_expand(&wc->aliases, wc->conf, "postmaster", to);
+}
+
+int
+bounce_quarantined(struct worker *w, const char *name, long uid,
+    const char *why)
+{
+	struct wconf *wc = worker_conf_get(w);
+	struct aliases_result to = { NULL, 0 };
+	struct strbuf msg = STRBUF_INIT;
+	char date[64];
+	int rc = 0;
+
+	bounce_quarantine_targets(wc, uid, &to);
+	if (to.count == 0) {
+		log_warn("%s: nobody to tell about the quarantined entry (no "
+		    "local user, no postmaster alias)", name);
+		goto out;
+	}
+	header_date(time(NULL), date, sizeof(date));
+	strbuf_printf(&msg, "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
+	    "To: %s\nSubject: Undelivered Mail: a submission was refused by the "
+	    "mail queue\nDate: %s\nMessage-ID: ", wc->conf->hostname,
+	    to.items[0], date);
+	header_message_id(wc->conf->hostname, &msg);
+	strbuf_printf(&msg, "\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n\n"
+	    "A message submitted on %s (queue entry %s, uid %ld) was\n"
+	    "refused by postern's delivery worker and kept in quarantine:\n\n"
+	    "    %s\n\n"
+	    "It will not be delivered. Its sender may send it again; the\n"
+	    "administrator can inspect it in the spool's queue/%s/ directory\n"
+	    "and put it back with \"postern requeue %s\" once the cause is\n"
+	    "fixed. It is removed after dead_letter_lifetime.\n",
+	    wc->conf->hostname, name, uid, why, SPOOL_QUARANTINE, name);
+	rc = bounce_enqueue(w, &to, QSTATE_BOUNCE, &msg, name);
+out:
+	worker_conf_put(w, wc);
+	aliases_result_free(&to);
+	strbuf_free(&msg);
 	return rc;
 }

@@ -8,8 +8,8 @@
  *   - a failed entry with the null sender (a bounce, or mail submitted
  *     with -f '<>'): never bounced; a postmaster copy goes to the
  *     "postmaster" alias when one is configured, with kind
- *     "double-bounce", and otherwise it is logged and dropped;
- *   - a failed double-bounce: logged and dropped.
+ *     "double-bounce", and otherwise it is kept as a dead letter;
+ *   - a failed double-bounce: kept as a dead letter (deadletter.h).
  * Delay warnings go only to user mail with a sender, once per entry.
  * Recipients whose DSN NOTIFY excludes FAILURE (or DELAY) are left out.
  */
@@ -32,5 +32,15 @@
 int bounce_notify(struct worker *w, const struct wconf *wc,
     const struct qentry *e, enum dsn_type type, const size_t *idx, size_t n,
     const char *remote_mta);
+
+/*
+ * bounce_quarantined - tell the submitter (uid's login when it is a
+ * local user's, through the aliases) or else the postmaster, once, that
+ * the entry name was moved to quarantine for reason why: it was accepted
+ * by sendmail and will never be delivered. uid is -1 when unknown.
+ * Returns 0 (queued, or nobody to tell: logged) or an errno.
+ */
+int bounce_quarantined(struct worker *w, const char *name, long uid,
+    const char *why);
 
 #endif

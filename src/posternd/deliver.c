@@ -78,6 +78,10 @@ deliver_quarantine(struct worker *w, const char *qid, const char *why)
 	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", qid, SPOOL_STATE_SUFFIX));
 	renameat(w->queue_fd, name, w->quarantine_fd, name);
 	spool_fsync_dir(w->queue_fd);
+	spool_fsync_dir(w->quarantine_fd);
+	if (bounce_quarantined(w, qid, -1, why) != 0)
+		log_warn("%s: cannot queue the notice about the quarantined entry",
+		    qid);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "log.h"
 #include "pickup.h"
 #include "qrecord.h"
@@ -38,15 +39,26 @@ struct pickup_batch {
 	} e[PICKUP_BATCH];
 };
 
-/* pickup_quarantine - move a bad incoming entry aside */
+/*
+ * pickup_quarantine - move a bad incoming entry aside and tell its
+ * submitter (the file's owner) or the postmaster, once
+ */
 static void
 pickup_quarantine(struct worker *w, const char *name, const char *why)
 {
+	struct stat sb;
+	long uid = fstatat(w->incoming_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 ?
+	    (long)sb.st_uid : -1;
+
 	log_warn("%s: rejected incoming entry moved to quarantine: %s", name, why);
 	if (renameat(w->incoming_fd, name, w->quarantine_fd, name) < 0) {
 		log_syswarn("%s: cannot quarantine; removing it", name);
 		unlinkat(w->incoming_fd, name, 0);
 	}
+	spool_fsync_dir(w->quarantine_fd);
+	if (bounce_quarantined(w, name, uid, why) != 0)
+		log_warn("%s: cannot queue the notice about the quarantined entry",
+		    name);
 }
 
 /* pickup_limit - the largest incoming file accepted */

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "paths.h"
 #include "pickup.h"
+#include "retention.h"
 #include "relay.h"
 #include "queue_load.h"
 #include "schedule.h"
@@ -377,6 +378,7 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 		if (waited < 0 || (uint64_t)waited >= interval) {
 			pickup_scan(w);
 			posternd_clean_results(w);
+			retention_sweep(w);
 			last = now;
 			waited = 0;
 		}
@@ -448,6 +450,10 @@ posternd_open_spool(struct worker *w, const char *spool)
 		log_sysfatal(EX_TEMPFAIL, "cannot create %s/%s/%s", spool,
 		    SPOOL_QUEUE, SPOOL_QUARANTINE);
 	w->quarantine_fd = posternd_open_dir(w->queue_fd, SPOOL_QUARANTINE, spool);
+	if (mkdirat(w->queue_fd, SPOOL_DEAD_LETTER, 0700) < 0 && errno != EEXIST)
+		log_sysfatal(EX_TEMPFAIL, "cannot create %s/%s/%s", spool,
+		    SPOOL_QUEUE, SPOOL_DEAD_LETTER);
+	w->deadletter_fd = posternd_open_dir(w->queue_fd, SPOOL_DEAD_LETTER, spool);
 	w->public_fd = openat(w->spool_fd, SPOOL_PUBLIC, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC);
 	if (w->public_fd < 0)
@@ -545,6 +551,7 @@ main(int argc, char **argv)
 	w.sched = schedule_new(w.once);
 	w.port_cache = port_cache_open(w.queue_fd);
 	queue_load(&w);
+	retention_sweep(&w);
 	if (!w.once)
 		ifd = posternd_watch_incoming(&w);
 	pickup_scan(&w);

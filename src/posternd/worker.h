@@ -48,7 +48,7 @@ struct worker_status {
 };
 
 struct worker {
-	int spool_fd, incoming_fd, queue_fd, quarantine_fd, public_fd;
+	int spool_fd, incoming_fd, queue_fd, quarantine_fd, deadletter_fd, public_fd;
 	pthread_mutex_t conf_lock;
 	struct wconf *wconf;		/* current; guarded by conf_lock */
 	struct schedule *sched;

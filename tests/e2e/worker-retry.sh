@@ -3,7 +3,8 @@
 # a 250 is never sent again, a 4xx is retried with backoff, a 5xx bounces
 # that recipient only with an RFC 3464 DSN to the sender, a message past
 # its lifetime bounces, and null-sender mail is never bounced (its
-# failure goes to the postmaster alias, whose own failure is dropped).
+# failure goes to the postmaster alias, whose own failure is kept as a
+# dead letter).
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
 
@@ -85,13 +86,13 @@ grep -q '"pm@example.org"' "$last" || fail "postmaster copy not sent: $(cat "$la
 grep -q '^Subject: Postmaster Copy: Undelivered Mail' "${last%.json}.eml" || fail "not a postmaster copy"
 log_has "postmaster notification: [0-9A-F]{17}\$"
 
-# A postmaster copy that fails is dropped: no loop.
+# A postmaster copy that fails is kept as a dead letter: no loop.
 write_faults "$SH" '{"rcpt": {"gone@example.org": "550 5.1.1 No such user", "pm@example.org": "550 5.1.1 No postmaster"}}'
 n=$(mail_count "$SH")
 printf 'Subject: loop\n\nbody\n' | send_mail -i -f '<>' gone@example.org
 run_worker
 run_worker --flush
-log_has "undeliverable postmaster notification discarded"
+log_has "kept as a dead letter in queue/deadletter: undeliverable notification to the postmaster"
 [ "$(mail_count "$SH")" = "$n" ] || fail "something was delivered in the loop case"
 [ "$(queue_count)" = 0 ] || fail "loop case left entries: $(ls "$SPOOL/queue")"
 
