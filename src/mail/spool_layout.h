@@ -26,6 +26,8 @@
  *                  listing      the queue listing for mailq (0644)
  *                  status       the worker's counters and last events
  *                               for postern status (0644)
+ *                  limits       the limits the spool writer enforces
+ *                  usage        what each submitter has queued (quota.h)
  *                  result-QID   the first attempt's outcome for a submitter
  *                               waiting with -odi (0644), removed after
  *                               RESULT_KEEP seconds
@@ -43,6 +45,8 @@
 #define SPOOL_FLUSH_FIFO	"flush"		/* inside public/ */
 #define SPOOL_LISTING		"listing"	/* inside public/ */
 #define SPOOL_STATUS		"status"	/* inside public/ */
+#define SPOOL_LIMITS		"limits"	/* inside public/ */
+#define SPOOL_USAGE		"usage"		/* inside public/ */
 #define SPOOL_STATE_SUFFIX	".state"
 #define SPOOL_RESULT_PREFIX	"result-"	/* inside public/ */
 #define SPOOL_RESULT_KEEP	600		/* seconds */

@@ -10,7 +10,12 @@
  *   - make a partial entry visible: it writes a temporary name that the
  *     worker ignores, fsyncs, renames it to the queue ID without replacing
  *     anything, and fsyncs the directory before it reports success;
- *   - leave a temporary file behind on any failure or catchable signal.
+ *   - leave a temporary file behind on any failure or catchable signal
+ *     (it holds an flock() on it while it lives, so that the worker can
+ *     remove the file of a writer killed by SIGKILL within minutes);
+ *   - let a user queue more than the published limits allow
+ *     (drop_quota.h): max_message_size, user_max_messages and
+ *     user_max_size.
  *
  * Input (stdin): the front-end part of a queue record, "sender" through
  * "end" (qrecord.h). Every envelope line is checked by the same grammar
@@ -31,11 +36,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "drop_quota.h"
 #include "log.h"
 #include "paths.h"
 #include "qid.h"
@@ -71,6 +78,8 @@ drop_fail(int status, const char *what)
 	errno = saved;
 	if (status == EX_DATAERR)
 		log_fatal(status, "rejected input: %s", what);
+	if (saved == 0)		/* a refusal, not a system error */
+		log_fatal(status, "not queued: %s", what);
 	log_sysfatal(status, "%s", what);
 }
 
@@ -231,12 +240,66 @@ drop_expect_eof(struct drop_in *in)
 }
 
 /*
+ * drop_check_quota - before anything is written: the caller (root is
+ * exempt) is within user_max_messages and user_max_size, else exit 75
+ */
+static void
+drop_check_quota(const struct drop_limits *l, const struct drop_usage *u)
+{
+	static char why[256];
+
+	if (getuid() == 0)
+		return;
+	if (l->user_max_messages && u->messages >= l->user_max_messages)
+		STR_TRUNCATION_OK(str_format(why, sizeof(why), "you have %llu "
+		    "messages queued, the most one user may (user_max_messages); "
+		    "try again once some are delivered",
+		    (unsigned long long)u->messages));
+	else if (l->user_max_size && u->bytes >= l->user_max_size)
+		STR_TRUNCATION_OK(str_format(why, sizeof(why), "you have %llu bytes "
+		    "queued, the most one user may (user_max_size %llu); try again "
+		    "once some are delivered", (unsigned long long)u->bytes,
+		    (unsigned long long)l->user_max_size));
+	else
+		return;
+	errno = 0;
+	drop_fail(EX_TEMPFAIL, why);
+}
+
+/*
+ * drop_check_size - once the message's size is known: within
+ * max_message_size (else 65, as sendmail answers) and within what the
+ * caller may still queue (else 75)
+ */
+static void
+drop_check_size(uint64_t len, const struct drop_limits *l,
+    const struct drop_usage *u)
+{
+	static char why[256];
+
+	if (l->max_message_size && len > l->max_message_size) {
+		STR_TRUNCATION_OK(str_format(why, sizeof(why), "the message (%llu "
+		    "bytes) is larger than max_message_size (%llu bytes)",
+		    (unsigned long long)len, (unsigned long long)l->max_message_size));
+		drop_fail(EX_DATAERR, why);
+	}
+	if (getuid() != 0 && l->user_max_size && u->bytes + len > l->user_max_size) {
+		STR_TRUNCATION_OK(str_format(why, sizeof(why), "with this message "
+		    "(%llu bytes) you would have more than user_max_size (%llu "
+		    "bytes) queued; try again once some are delivered",
+		    (unsigned long long)len, (unsigned long long)l->user_max_size));
+		errno = 0;
+		drop_fail(EX_TEMPFAIL, why);
+	}
+}
+
+/*
  * drop_copy - copy stdin to the entry fd, in the order the contract
  * gives: envelope lines up to "message N", then exactly N message bytes,
  * then "end\n", then the end of input
  */
 static void
-drop_copy(int fd)
+drop_copy(int fd, const struct drop_limits *limits, const struct drop_usage *usage)
 {
 	static struct drop_in in;	/* 64 KB: not on the stack */
 	char line[QRECORD_LINE_MAX];
@@ -254,6 +317,7 @@ drop_copy(int fd)
 		if (key == QG_BAD)
 			drop_fail(EX_DATAERR, why);
 	} while (key != QG_MESSAGE);
+	drop_check_size(message_len, limits, usage);
 	drop_skip(&in, message_len);
 	drop_expect(&in, "end\n");
 	drop_expect_eof(&in);
@@ -292,8 +356,7 @@ drop_commit(int fd, char id[QID_LEN + 1])
 
 	if (fsync(fd) < 0)
 		drop_fail(EX_TEMPFAIL, "cannot fsync queue file");
-	if (close(fd) < 0)
-		drop_fail(EX_TEMPFAIL, "cannot close queue file");
+	/* fd stays open, and its lock held, until the process ends */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	for (int tries = 0; (rc = drop_rename(id)) != 0; tries++) {
@@ -326,8 +389,11 @@ drop_create(const char *incoming, char id[QID_LEN + 1])
 		STR_MUST_FIT(str_format(drop_tmpname, sizeof(drop_tmpname), "t%s", id));
 		fd = openat(drop_dirfd, drop_tmpname,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd >= 0)
+		if (fd >= 0) {
+			/* held until exit: tells the worker this writer lives */
+			(void)flock(fd, LOCK_EX);
 			return fd;
+		}
 		if (errno != EEXIST || tries > 100)
 			break;
 		qid_new(id);
@@ -340,7 +406,9 @@ int
 main(int argc, char **argv)
 {
 	char spool[4096], incoming[4200], id[QID_LEN + 1];
-	int fd;
+	struct drop_limits limits;
+	struct drop_usage usage = { 0, 0 };
+	int fd, spool_fd;
 
 	if (!stdfds_ensure())
 		_exit(EX_OSERR);
@@ -356,10 +424,15 @@ main(int argc, char **argv)
 	drop_dirfd = open(incoming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (drop_dirfd < 0)
 		log_sysfatal(EX_TEMPFAIL, "cannot open queue directory %s", incoming);
+	spool_fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	drop_quota_limits(spool_fd, drop_dirfd, &limits);
+	if (getuid() != 0 && (limits.user_max_messages || limits.user_max_size))
+		drop_quota_usage(spool_fd, drop_dirfd, getuid(), &usage);
+	drop_check_quota(&limits, &usage);
 	qid_new(id);
 	fd = drop_create(incoming, id);
 	drop_trusted_header(fd);
-	drop_copy(fd);
+	drop_copy(fd, &limits, &usage);
 	drop_commit(fd, id);
 	/* Queued and durable: a report that cannot be written is a warning. */
 	if (printf("%s\n", id) < 0 || fflush(stdout) != 0)

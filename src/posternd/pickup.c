@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@
 #include "sender_policy.h"
 #include "strutil.h"
 
-#define PICKUP_STALE_TMP	(24 * 3600)	/* seconds */
+#define PICKUP_STALE_TMP	60	/* seconds before a lock test */
 #define PICKUP_ENVELOPE_MAX	((size_t)64 << 20)	/* on top of the message */
 #define PICKUP_BATCH		64	/* copies made durable by one directory sync */
 
@@ -36,6 +37,8 @@ struct pickup_batch {
 	struct {
 		char qid[QID_LEN + 1];
 		char *info;		/* the rest of the log line */
+		uint32_t uid;		/* the submitter */
+		uint64_t bytes;		/* the queue file's size */
 	} e[PICKUP_BATCH];
 };
 
@@ -104,6 +107,7 @@ pickup_commit(struct worker *w, struct pickup_batch *b)
 			log_syswarn("%s: cannot remove incoming copy", b->e[i].qid);
 		log_info("%s: %s", b->e[i].qid, b->e[i].info);
 		schedule_put(w->sched, b->e[i].qid, 0, false);
+		schedule_set_owner(w->sched, b->e[i].qid, b->e[i].uid, b->e[i].bytes);
 		free(b->e[i].info);
 	}
 	return n;
@@ -214,6 +218,8 @@ pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 	STR_MUST_FIT(str_copy(b->e[b->n].qid, sizeof(b->e[b->n].qid), name));
 	strbuf_printf(&info, "uid=%ld from=<%s> size=%zu nrcpt=%zu", rec.uid,
 	    rec.sender, rec.message_len, rec.nrcpts);
+	b->e[b->n].uid = (uint32_t)rec.uid;
+	b->e[b->n].bytes = buf.len;
 	b->e[b->n++].info = strbuf_export(&info);
 	qrecord_free(&rec);
 	queued = true;
@@ -224,19 +230,33 @@ out:
 	return queued;
 }
 
-/* pickup_stale_tmp - remove a writer's temporary file older than a day */
+/*
+ * pickup_stale_tmp - remove a dead writer's temporary file. A live
+ * writer holds an exclusive flock() on its file from creation to
+ * rename, so a file older than a minute that can be locked belongs to a
+ * writer that is gone (killed by SIGKILL, or the machine crashed).
+ */
 static void
 pickup_stale_tmp(struct worker *w, const char *name)
 {
 	struct stat sb;
+	int fd;
 
-	if (fstatat(w->incoming_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(w->incoming_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    worker_now() - sb.st_mtime < PICKUP_STALE_TMP)
 		return;
-	if (worker_now() - sb.st_mtime < PICKUP_STALE_TMP)
+	fd = openat(w->incoming_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);		/* a writer still works on it */
 		return;
+	}
 	if (unlinkat(w->incoming_fd, name, 0) == 0)
-		log_warn("%s: removed a spool writer's temporary file left "
-		    "since %lld", name, (long long)sb.st_mtime);
+		log_warn("%s: removed the temporary file of a spool writer that "
+		    "ended without finishing it (%lld bytes, last written %lld)",
+		    name, (long long)sb.st_size, (long long)sb.st_mtime);
+	if (fd >= 0)
+		close(fd);
 }
 
 size_t

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "paths.h"
 #include "pickup.h"
+#include "quota.h"
 #include "retention.h"
 #include "relay.h"
 #include "queue_load.h"
@@ -128,6 +129,7 @@ posternd_reload(struct worker *w)
 		return;
 	}
 	worker_conf_replace(w, wc);
+	quota_publish_limits(w);
 	log_info("reloaded %s", paths_config_file());
 }
 
@@ -383,6 +385,7 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 			waited = 0;
 		}
 		worker_status_publish(w);
+		quota_publish_usage(w);
 		if (poll(p, 3, (int)(interval - (uint64_t)waited > 1000 ? 1000 :
 		    interval - (uint64_t)waited)) < 0 && errno != EINTR)
 			log_sysfatal(EX_OSERR, "poll");
@@ -552,6 +555,7 @@ main(int argc, char **argv)
 	w.port_cache = port_cache_open(w.queue_fd);
 	queue_load(&w);
 	retention_sweep(&w);
+	quota_publish_limits(&w);
 	if (!w.once)
 		ifd = posternd_watch_incoming(&w);
 	pickup_scan(&w);
@@ -573,6 +577,7 @@ main(int argc, char **argv)
 		pthread_join(threads[i], NULL);
 	w.status.dirty = true;
 	worker_status_publish(&w);
+	quota_publish_usage(&w);
 	log_info("stopped");
 	schedule_free(w.sched);
 	port_cache_free(w.port_cache);

@@ -4,8 +4,11 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -37,6 +40,34 @@ queue_load_leftover(struct worker *w, const char *name)
 	}
 }
 
+/*
+ * queue_load_owner - tell the schedule who submitted qid and its size,
+ * from the uid line at the head of its queue file (the per-user limits
+ * count them); a file that does not say is left to delivery to judge
+ */
+static void
+queue_load_owner(struct worker *w, const char *qid)
+{
+	char head[128], *p, *end;
+	struct stat sb;
+	ssize_t n;
+	unsigned long long uid;
+	int fd = openat(w->queue_fd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	if (n > 0 && fstat(fd, &sb) == 0) {
+		head[n] = '\0';
+		p = strstr(head, "\nuid ");
+		if (p && (errno = 0, uid = strtoull(p + 5, &end, 10), errno == 0) &&
+		    *end == '\n' && uid <= QRECORD_UID_MAX)
+			schedule_set_owner(w->sched, qid, (uint32_t)uid,
+			    (uint64_t)sb.st_size);
+	}
+	close(fd);
+}
+
 size_t
 queue_load(struct worker *w)
 {
@@ -64,7 +95,8 @@ queue_load(struct worker *w)
 		}
 		if (!qentry_read_state(w->queue_fd, de->d_name, &next, &hold))
 			next = 0, hold = false;	/* delivery will quarantine it */
-		schedule_put(w->sched, de->d_name, next, hold);
+		if (schedule_put(w->sched, de->d_name, next, hold))
+			queue_load_owner(w, de->d_name);
 		n++;
 	}
 	closedir(dir);

@@ -19,7 +19,9 @@
 struct schedule_entry {
 	char qid[QID_LEN + 1];
 	int64_t next;
-	bool hold, busy, seen;
+	bool hold, busy, seen, owned;
+	uint32_t uid;			/* the submitter, when owned */
+	uint64_t bytes;			/* the queue file's size, when owned */
 	size_t heap_pos;		/* SCHEDULE_NOT_IN_HEAP when busy or held */
 	struct schedule_entry *hash_next;
 };
@@ -32,7 +34,39 @@ struct schedule {
 	struct schedule_entry **buckets;
 	size_t nbuckets, count, busy;
 	bool once, stopping;
+	struct schedule_usage *usage;	/* per submitter, unsorted */
+	size_t nusage, usage_cap;
+	bool usage_changed;
 };
+
+/* schedule_tally - add sign * (1 message, bytes) to uid's usage */
+static void
+schedule_tally(struct schedule *s, uint32_t uid, uint64_t bytes, int sign)
+{
+	size_t i;
+
+	for (i = 0; i < s->nusage && s->usage[i].uid != uid; i++)
+		;
+	if (i == s->nusage) {
+		if (sign < 0)
+			return;
+		if (s->nusage == s->usage_cap) {
+			s->usage_cap = s->usage_cap ? s->usage_cap * 2 : 16;
+			s->usage = xreallocarray(s->usage, s->usage_cap, sizeof(*s->usage));
+		}
+		s->usage[s->nusage++] = (struct schedule_usage){ uid, 0, 0 };
+	}
+	if (sign > 0) {
+		s->usage[i].messages++;
+		s->usage[i].bytes += bytes;
+	} else {
+		s->usage[i].messages--;
+		s->usage[i].bytes -= bytes;
+		if (s->usage[i].messages == 0)
+			s->usage[i] = s->usage[--s->nusage];
+	}
+	s->usage_changed = true;
+}
 
 static size_t
 schedule_hash(const char *qid, size_t nbuckets)
@@ -184,6 +218,8 @@ schedule_drop(struct schedule *s, struct schedule_entry *e)
 	schedule_heap_remove(s, e);
 	schedule_unhash(s, e);
 	s->count--;
+	if (e->owned)
+		schedule_tally(s, e->uid, e->bytes, -1);
 	free(e);
 }
 
@@ -215,19 +251,22 @@ schedule_free(struct schedule *s)
 	}
 	free(s->buckets);
 	free(s->heap);
+	free(s->usage);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-void
+bool
 schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold)
 {
 	struct schedule_entry *e;
+	bool added = false;
 
 	pthread_mutex_lock(&s->lock);
 	e = schedule_find(s, qid);
 	if (!e) {
+		added = true;
 		if (s->count >= s->nbuckets)
 			schedule_rehash(s);
 		e = xcalloc(1, sizeof(*e));
@@ -244,6 +283,7 @@ schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold)
 		schedule_place(s, e);
 	}
 	pthread_mutex_unlock(&s->lock);
+	return added;
 }
 
 /* schedule_pop_due - take the heap top if it is due; lock held */
@@ -394,6 +434,38 @@ schedule_sweep(struct schedule *s)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+void
+schedule_set_owner(struct schedule *s, const char *qid, uint32_t uid,
+    uint64_t bytes)
+{
+	struct schedule_entry *e;
+
+	pthread_mutex_lock(&s->lock);
+	if ((e = schedule_find(s, qid)) != NULL && !e->owned) {
+		e->owned = true;
+		e->uid = uid;
+		e->bytes = bytes;
+		schedule_tally(s, uid, bytes, +1);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t
+schedule_usage(struct schedule *s, struct schedule_usage **out, bool *changed)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->nusage;
+	*out = n ? xreallocarray(NULL, n, sizeof(**out)) : NULL;
+	if (n)
+		memcpy(*out, s->usage, n * sizeof(**out));
+	*changed = s->usage_changed;
+	s->usage_changed = false;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 void

@@ -30,9 +30,10 @@ void schedule_free(struct schedule *s);
 
 /*
  * schedule_put - add qid, or update its time and hold flag when it is known
- * and not busy. Wakes a waiting thread when the entry is due.
+ * and not busy. Wakes a waiting thread when the entry is due. True when
+ * qid was not known before.
  */
-void schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold);
+bool schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold);
 
 /*
  * schedule_take - wait for a due entry, at most idle_ms (0 = no limit), and
@@ -62,6 +63,26 @@ void schedule_flush(struct schedule *s);
  */
 void schedule_mark_all(struct schedule *s);
 void schedule_sweep(struct schedule *s);
+
+/* What one submitter has queued. */
+struct schedule_usage {
+	uint32_t uid;
+	uint64_t messages, bytes;
+};
+
+/*
+ * schedule_set_owner - record that qid was submitted by uid and takes
+ * bytes, once; dropping the entry takes it off uid's usage again
+ */
+void schedule_set_owner(struct schedule *s, const char *qid, uint32_t uid,
+    uint64_t bytes);
+
+/*
+ * schedule_usage - a copy of every submitter's usage (free it), and
+ * whether it changed since the last call. How many submitters.
+ */
+size_t schedule_usage(struct schedule *s, struct schedule_usage **out,
+    bool *changed);
 
 /* schedule_stop - make every schedule_take() return SCHEDULE_STOP */
 void schedule_stop(struct schedule *s);

@@ -7,7 +7,8 @@
 #      AUTH=<ceo>";
 #   2. envelope_sender is forced on what the worker picks up, and
 #      masquerading is applied, though sendmail never saw the message;
-#   3. a message over max_message_size is never sent: every recipient
+#   3. a message over max_message_size is refused by the writer, and one
+#      queued before the limit was lowered is never sent: every recipient
 #      bounces with 5.3.4 and the sender is told.
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
@@ -44,10 +45,19 @@ run_worker
 wait_for_count "$SH" 2
 assert_json "$SH/mail/0002.json" "mail_from=relay@example.com"
 
-# 3. over max_message_size: bounced, never sent
+# 3. over max_message_size: the writer refuses it (65) ...
 big=$(printf 'Subject: big\n\n'; head -c 4000 /dev/zero | tr '\0' x)
-record "relay@example.com" "b@example.org" "$big"$'\n' | "$drop" >/dev/null ||
-	fail "the writer refused a good record"
+rc=0
+record "relay@example.com" "b@example.org" "$big"$'\n' >"$TEST_TMPDIR/big"
+"$drop" <"$TEST_TMPDIR/big" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 65 ] || fail "the writer exited $rc on a message over max_message_size, want 65"
+# ... and one queued before the limit was lowered is bounced, never sent
+sed -i 's/max_message_size = "2K"/max_message_size = "8K"/' "$POSTERN_CONFIG"
+write_faults "$SH" '{"rcpt": "451 4.3.0 Try again later"}'
+run_worker
+"$drop" <"$TEST_TMPDIR/big" >/dev/null || fail "the writer refused a message within the limit"
+sed -i 's/max_message_size = "8K"/max_message_size = "2K"/' "$POSTERN_CONFIG"
+clear_faults "$SH"
 run_worker
 log_has 'to=<b@example.org> relay=none .*dsn=5\.3\.4 status=bounced \(5\.3\.4 message size [0-9]+ exceeds the limit of 2048 bytes'
 wait_for_count "$SH" 3
