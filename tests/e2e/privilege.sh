@@ -9,60 +9,11 @@
 # otherwise. Uses the fixed directory the test writer was compiled with.
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 . "$TESTS_DIR/lib/worker.sh"
+. "$TESTS_DIR/lib/setgid.sh"
 
-[ "$(id -u)" = 0 ] || skip "needs root to install a set-gid writer and switch users"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) not found"
-getent passwd nobody >/dev/null && getent passwd daemon >/dev/null || skip "no nobody/daemon users"
-TOP=/tmp/postern-privilege-test
-# The test writer has this spool compiled in: two suites on one machine
-# (a build and a sanitizer build, say) take turns.
-exec 9>"$TOP.lock"
-flock 9 || fail "cannot lock $TOP.lock"
-# A set-gid bit is ignored on a nosuid filesystem (hardened hosts,
-# containers, Debian 13's tmp.mount): nothing here could be tested.
-if command -v findmnt >/dev/null &&
-    findmnt -no OPTIONS -T /tmp | tr ',' '\n' | grep -qx nosuid; then
-    skip "/tmp is mounted nosuid, so the set-gid writer cannot run set-gid there"
-fi
-WRITER=${top_builddir:?}/tests/tools/postern-drop-privtest
-[ -x "$WRITER" ] || fail "test writer not built: $WRITER"
-DROPGROUP=posterntestdrop
-
-make_tmpdir
-created_group=
-cleanup_privilege() {
-    rm -rf "$TOP" /tmp/postern-privilege-evil
-    [ -n "$created_group" ] && groupdel "$DROPGROUP" 2>/dev/null
-}
-trap 'rc=$?; cleanup_privilege; (exit $rc); _cleanup' EXIT
-if ! getent group "$DROPGROUP" >/dev/null; then
-    groupadd --system "$DROPGROUP" || fail "groupadd $DROPGROUP"
-    created_group=1
-fi
-
-SH=$TEST_TMPDIR/sh
-start_smarthost "$SH" --listen starttls:127.0.0.1:0
-setup_worker "$SH"		# for $WLOG and a config to copy
-
-rm -rf "$TOP" /tmp/postern-privilege-evil
-install -d -m 0755 "$TOP" "$TOP/bin" "$TOP/spool" "$TOP/spool/public"
-install -d -m 1770 -g "$DROPGROUP" "$TOP/spool/incoming"
-install -d -m 0700 "$TOP/spool/queue"
-install -m 0755 "$POSTERN_BIN/sendmail" "$POSTERN_BIN/postern" "$TOP/bin/"
-install -m 2755 -g "$DROPGROUP" "$WRITER" "$TOP/bin/postern-drop"
-# The smarthost CA must be readable by the worker only; the config by all.
-sed "s|tls_ca_file = .*|tls_ca_file = \"$SH/ca.pem\"|" "$POSTERN_CONFIG" >"$TOP/postern.conf"
-chmod 0644 "$TOP/postern.conf"
+setgid_install
 printf 'smarthost-s3cret\n' >"$TOP/password"
 chmod 0640 "$TOP/password"
-export POSTERN_CONFIG=$TOP/postern.conf POSTERN_SPOOL_DIR=$TOP/spool POSTERN_DROP=$TOP/bin/postern-drop
-SPOOL=$TOP/spool
-
-as() {	# as USER COMMAND...: run with that user's uid and primary gid only
-    local user=$1
-    shift
-    setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups -- "$@"
-}
 
 # Any user can queue, with the worker stopped.
 printf 'Subject: from nobody\n\nbody\n' | as nobody "$TOP/bin/sendmail" -i bob@example.org ||
