@@ -611,7 +611,7 @@ struct conf_section {
 	{ .name = n, .kind = CONF_MS, .def_num = d, .at = where, .positive = true }
 #define OPT_BYTES(n, d, where)	{ .name = n, .kind = CONF_BYTES, .def = d, .at = where }
 #define OPT_CHOICE(n, names, where) \
-	{ .name = n, .kind = CONF_CHOICE, .def = names[0], .at = where, .choices = names }
+	{ .name = n, .kind = CONF_CHOICE, .at = where, .choices = names }
 #define OPT_PORTS(n)		{ .name = n, .kind = CONF_PORTS, .check = conf_check_port }
 #define OPT_SECTION(n, sec)	{ .name = n, .kind = CONF_SECTION, .sub = &sec }
 #define OPT_REFUSED(n)		{ .name = n, .kind = CONF_REFUSED, .check = conf_check_password }
@@ -898,6 +898,10 @@ conf_schema(const struct conf_section *s)
 			break;
 		case CONF_COUNT:
 			opts[i] = (cfg_opt_t)CFG_INT(o->name, (long)o->def_num,
+			    CFGF_NONE);
+			break;
+		case CONF_CHOICE:	/* the default is the first choice */
+			opts[i] = (cfg_opt_t)CFG_STR(o->name, (char *)o->choices[0],
 			    CFGF_NONE);
 			break;
 		default:

@@ -167,9 +167,14 @@ drop_fill(struct drop_in *in)
 {
 	ssize_t n;
 
-	while ((n = read(0, in->buf, sizeof(in->buf))) < 0)
+	while ((n = read(0, in->buf, sizeof(in->buf))) < 0) {
+		/* a closed stdin reaches a set-id program as a write-only fd
+		   (the C library's doing): the caller's mistake, not the spool's */
+		if (errno == EBADF || errno == EISDIR || errno == EINVAL)
+			drop_fail(EX_DATAERR, "input is not readable (was stdin closed?)");
 		if (errno != EINTR)
 			drop_fail(EX_TEMPFAIL, "cannot read input");
+	}
 	if (n == 0)
 		return false;
 	if ((in->total += (uint64_t)n) > DROP_MAX_INPUT + QRECORD_LINE_MAX * 100000ULL)

@@ -5,7 +5,7 @@
 # shellcheck source=../lib/common.sh
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
 bindir=${top_builddir:?}/tests/fuzz
-for target in addr header qrecord reply; do
+for target in addr header qrecord reply conf; do
 	corpus=$TESTS_DIR/fuzz/corpus/$target
 	[ -d "$corpus" ] || fail "no corpus for $target at $corpus"
 	out=$("$bindir/replay_$target" "$corpus" 2>&1) || fail "replay_$target: $out"
