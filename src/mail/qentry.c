@@ -145,7 +145,7 @@ qentry_save(int queue_fd, const struct qentry *e)
 
 	qentry_state_name(e->qid, name, sizeof(name));
 	qstate_encode(&e->st, &out);
-	rc = spool_write_file(queue_fd, name, out.data, out.len, 0600, true);
+	rc = spool_write_file(queue_fd, name, out.data, out.len, 0600, SPOOL_SYNC_ALL);
 	strbuf_free(&out);
 	return rc;
 }

@@ -90,7 +90,7 @@ spool_fsync_dir(int dirfd)
 
 int
 spool_write_file(int dirfd, const char *name, const void *data, size_t len,
-    mode_t mode, bool sync_dir)
+    mode_t mode, enum spool_sync sync)
 {
 	char tmp[256];
 	const char *p = data;
@@ -117,7 +117,7 @@ spool_write_file(int dirfd, const char *name, const void *data, size_t len,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (!err && fsync(fd) < 0)
+	if (!err && sync != SPOOL_VIEW && fsync(fd) < 0)
 		err = errno;
 	if (close(fd) < 0 && !err)
 		err = errno;
@@ -127,5 +127,5 @@ spool_write_file(int dirfd, const char *name, const void *data, size_t len,
 		unlinkat(dirfd, tmp, 0);
 		return err;
 	}
-	return sync_dir ? spool_fsync_dir(dirfd) : 0;
+	return sync == SPOOL_SYNC_ALL ? spool_fsync_dir(dirfd) : 0;
 }

@@ -27,13 +27,22 @@
 int spool_read_file(int dirfd, const char *name, size_t max, struct strbuf *out,
     struct stat *st);
 
+/* How much of a write survives a power cut. */
+enum spool_sync {
+	SPOOL_VIEW,		/* nothing promised: a file others read (status,
+				   listing, usage); no fsync at all */
+	SPOOL_SYNC_DATA,	/* the file's data, not yet its name */
+	SPOOL_SYNC_ALL,		/* data and the directory entry */
+};
+
 /*
- * spool_write_file - durably replace name in dirfd with len bytes: write
- * "name.tmp", fsync it, rename it over name, and fsync the directory when
- * sync_dir is set. Leaves nothing behind on failure. Returns 0 or errno.
+ * spool_write_file - replace name in dirfd with len bytes: write
+ * "name.tmp", fsync it (unless SPOOL_VIEW), rename it over name, and
+ * fsync the directory for SPOOL_SYNC_ALL. Leaves nothing behind on
+ * failure. Returns 0 or errno.
  */
 int spool_write_file(int dirfd, const char *name, const void *data, size_t len,
-    mode_t mode, bool sync_dir);
+    mode_t mode, enum spool_sync sync);
 
 /*
  * spool_opendir - a DIR stream over dirfd from its start, on a duplicate

@@ -103,9 +103,11 @@ bounce_enqueue(struct worker *w, const struct aliases_result *to,
 	qstate_encode(&st, &state);
 	qstate_free(&st);
 	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", qid, SPOOL_STATE_SUFFIX));
-	rc = spool_write_file(w->queue_fd, name, state.data, state.len, 0600, false);
+	rc = spool_write_file(w->queue_fd, name, state.data, state.len, 0600,
+	    SPOOL_SYNC_DATA);
 	if (rc == 0)
-		rc = spool_write_file(w->queue_fd, qid, file.data, file.len, 0600, true);
+		rc = spool_write_file(w->queue_fd, qid, file.data, file.len, 0600,
+		    SPOOL_SYNC_ALL);
 	if (rc != 0) {
 		log_warn("%s: cannot queue notification: %s", orig_qid, strerror(rc));
 		unlinkat(w->queue_fd, name, 0);

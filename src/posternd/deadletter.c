@@ -45,7 +45,8 @@ deadletter_keep(struct worker *w, const struct qentry *e, const size_t *idx,
 	qstate_set_text(&st.relay, e->st.relay);
 	qstate_encode(&st, &out);
 	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", e->qid, SPOOL_STATE_SUFFIX));
-	rc = spool_write_file(w->deadletter_fd, name, out.data, out.len, 0600, true);
+	rc = spool_write_file(w->deadletter_fd, name, out.data, out.len, 0600,
+	    SPOOL_SYNC_ALL);
 	if (rc != 0)
 		unlinkat(w->deadletter_fd, e->qid, 0);
 	else

@@ -105,7 +105,7 @@ deliver_report(struct worker *w, const struct qentry *e)
 		    e->st.rcpts[i].text ? e->st.rcpts[i].text : "");
 	STR_MUST_FIT(str_format(name, sizeof(name), "%s%s", SPOOL_RESULT_PREFIX, e->qid));
 	if ((rc = spool_write_file(w->public_fd, name, out.data, out.len, 0644,
-	    false)) != 0)
+	    SPOOL_VIEW)) != 0)
 		log_warn("%s: cannot publish the result for the submitter: %s",
 		    e->qid, strerror(rc));
 	strbuf_free(&out);

@@ -208,7 +208,8 @@ pickup_one(struct worker *w, struct pickup_batch *b, const char *name)
 		qrecord_free(&rec);
 		goto out;
 	}
-	rc = spool_write_file(w->queue_fd, name, buf.data, buf.len, 0600, false);
+	rc = spool_write_file(w->queue_fd, name, buf.data, buf.len, 0600,
+	    SPOOL_SYNC_DATA);
 	if (rc != 0) {
 		log_warn("%s: cannot copy into the queue: %s", name, strerror(rc));
 		b->copy_failed = true;

@@ -47,6 +47,7 @@
 
 #include "deliver.h"
 #include "listing.h"
+#include "clock_ms.h"
 #include "log.h"
 #include "paths.h"
 #include "pickup.h"
@@ -230,7 +231,7 @@ posternd_publish_listing(struct worker *w)
 		return;
 	listing_build(w->queue_fd, w->incoming_fd, &out);
 	rc = spool_write_file(w->public_fd, SPOOL_LISTING, out.data, out.len,
-	    0644, false);
+	    0644, SPOOL_VIEW);
 	if (rc != 0)
 		log_warn("cannot publish the queue listing: %s", strerror(rc));
 	strbuf_free(&out);
@@ -357,6 +358,7 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 {
 	int ffd = posternd_open_fifo(w);
 	struct timespec last, now;
+	uint64_t published_ms = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &last);
 	for (;;) {
@@ -384,8 +386,12 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 			last = now;
 			waited = 0;
 		}
-		worker_status_publish(w);
-		quota_publish_usage(w);
+		/* views for other programs: at most once a second */
+		if (clock_ms_now() - published_ms >= 1000) {
+			worker_status_publish(w);
+			quota_publish_usage(w);
+			published_ms = clock_ms_now();
+		}
 		if (poll(p, 3, (int)(interval - (uint64_t)waited > 1000 ? 1000 :
 		    interval - (uint64_t)waited)) < 0 && errno != EINTR)
 			log_sysfatal(EX_OSERR, "poll");

@@ -27,7 +27,7 @@ quota_publish_limits(struct worker *w)
 	    wc->conf->queue.user_max_messages, wc->conf->queue.user_max_size);
 	worker_conf_put(w, wc);
 	if ((rc = spool_write_file(w->public_fd, SPOOL_LIMITS, out.data, out.len,
-	    0644, false)) != 0)
+	    0644, SPOOL_VIEW)) != 0)
 		log_warn("cannot publish the limits for the spool writer: %s",
 		    strerror(rc));
 	strbuf_free(&out);
@@ -47,7 +47,7 @@ quota_publish_usage(struct worker *w)
 			strbuf_printf(&out, "%" PRIu32 " %" PRIu64 " %" PRIu64 "\n",
 			    u[i].uid, u[i].messages, u[i].bytes);
 		if ((rc = spool_write_file(w->public_fd, SPOOL_USAGE, out.data,
-		    out.len, 0644, false)) != 0)
+		    out.len, 0644, SPOOL_VIEW)) != 0)
 			log_warn("cannot publish the queue usage: %s", strerror(rc));
 	}
 	free(u);

@@ -74,7 +74,8 @@ worker_status_publish(struct worker *w)
 	    st->bounced);
 	st->dirty = false;
 	pthread_mutex_unlock(&st->lock);
-	rc = spool_write_file(w->public_fd, SPOOL_STATUS, out.data, out.len, 0644, false);
+	rc = spool_write_file(w->public_fd, SPOOL_STATUS, out.data, out.len, 0644,
+	    SPOOL_VIEW);
 	if (rc != 0)
 		log_warn("cannot publish the worker status: %s", strerror(rc));
 	strbuf_free(&out);

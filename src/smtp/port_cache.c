@@ -117,7 +117,7 @@ port_cache_save(struct port_cache *pc)
 		    pc->items[i].e.port, conf_security_name(pc->items[i].e.security),
 		    pc->items[i].e.when);
 	(void)spool_write_file(pc->dirfd, PORT_CACHE_FILE, out.data ? out.data : "",
-	    out.len, 0600, false);
+	    out.len, 0600, SPOOL_VIEW);	/* a hint: losing it costs one probe */
 	strbuf_free(&out);
 }
 
