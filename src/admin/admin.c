@@ -351,7 +351,7 @@ admin_change_one(int qfd, enum admin_change what, const char *qid)
 	case ADMIN_DELETE:
 		break;
 	}
-	rc = what == ADMIN_DELETE ? qentry_remove(qfd, qid) : qentry_save(qfd, &e);
+	rc = what == ADMIN_DELETE ? qentry_remove(qfd, qid, true) : qentry_save(qfd, &e);
 	qentry_close(&e);
 	strbuf_free(&err);
 	if (rc != 0) {

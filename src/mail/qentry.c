@@ -151,7 +151,7 @@ qentry_save(int queue_fd, const struct qentry *e)
 }
 
 int
-qentry_remove(int queue_fd, const char *qid)
+qentry_remove(int queue_fd, const char *qid, bool sync_dir)
 {
 	char name[64];
 
@@ -160,7 +160,7 @@ qentry_remove(int queue_fd, const char *qid)
 	qentry_state_name(qid, name, sizeof(name));
 	if (unlinkat(queue_fd, name, 0) < 0 && errno != ENOENT)
 		return errno;
-	return spool_fsync_dir(queue_fd);
+	return sync_dir ? spool_fsync_dir(queue_fd) : 0;
 }
 
 bool

@@ -49,8 +49,12 @@ void qentry_close(struct qentry *e);
 /* qentry_save - durably replace the state file; 0 or errno */
 int qentry_save(int queue_fd, const struct qentry *e);
 
-/* qentry_remove - delete message then state; 0 or errno */
-int qentry_remove(int queue_fd, const char *qid);
+/*
+ * qentry_remove - delete message then state, and with sync_dir make that
+ * durable before returning (else the caller syncs queue/ later); 0 or
+ * errno
+ */
+int qentry_remove(int queue_fd, const char *qid, bool sync_dir);
 
 /*
  * qentry_read_state - only the state of qid (for scheduling at start):

@@ -134,9 +134,10 @@ qg_domain(const unsigned char *s, size_t len)
 			if ((u = qg_utf8_len(s + i, len - i)) == 0)
 				return "malformed UTF-8 in a domain";
 			i += u - 1;
+		} else if (s[i] == '-' && label == 0) {
+			return "a domain label starts with '-'";
 		} else if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    (s[i] == '-' && label > 0))) {
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-')) {
 			return "a domain holds a character other than letters, "
 			    "digits, '-', '_' and '.'";
 		}

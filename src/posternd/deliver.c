@@ -13,6 +13,7 @@
 
 #include "bounce.h"
 #include "deliver.h"
+#include "removal.h"
 #include "log.h"
 #include "qentry.h"
 #include "qstate.h"
@@ -156,10 +157,12 @@ deliver_settle(struct worker *w, const struct wconf *wc, struct qentry *e,
 	}
 	deliver_report(w, e);
 	if (qstate_pending(&e->st) == 0) {
-		if ((rc = qentry_remove(w->queue_fd, e->qid)) != 0)
+		if ((rc = qentry_remove(w->queue_fd, e->qid, false)) != 0) {
 			log_warn("%s: cannot remove: %s", e->qid, strerror(rc));
-		else
+		} else {
 			log_info("%s: removed", e->qid);
+			removal_note(w);	/* synced with its group */
+		}
 		return rc == 0;
 	}
 	if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))

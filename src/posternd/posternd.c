@@ -52,6 +52,7 @@
 #include "paths.h"
 #include "pickup.h"
 #include "quota.h"
+#include "removal.h"
 #include "retention.h"
 #include "relay.h"
 #include "queue_load.h"
@@ -387,6 +388,7 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 			waited = 0;
 		}
 		/* views for other programs: at most once a second */
+		removal_flush(w);
 		if (clock_ms_now() - published_ms >= 1000) {
 			worker_status_publish(w);
 			quota_publish_usage(w);
@@ -530,6 +532,7 @@ main(int argc, char **argv)
 		posternd_usage(EX_USAGE);
 	log_init("posternd", LOG_TO_STDERR);
 	pthread_mutex_init(&w.conf_lock, NULL);
+	pthread_mutex_init(&w.removal_lock, NULL);
 	if (!(w.wconf = posternd_load_conf(1)))
 		return EX_CONFIG;
 	if (to_stderr || w.wconf->conf->log.target == CONF_LOG_STDERR)
@@ -581,6 +584,7 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	removal_flush(&w);
 	w.status.dirty = true;
 	worker_status_publish(&w);
 	quota_publish_usage(&w);

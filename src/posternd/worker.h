@@ -57,6 +57,8 @@ struct worker {
 	uint64_t pickup_retry_ms;	/* scan again this soon (a failed copy);
 					   0 = at the rescan interval */
 	atomic_bool stopping;		/* SIGTERM: take no new work */
+	pthread_mutex_t removal_lock;	/* removal.h */
+	unsigned removal_pending;	/* removals since queue/ was synced */
 	struct worker_status status;
 };
 
