@@ -10,7 +10,7 @@
  * is what a caller such as cron or PHP waits for, without the cost of a
  * shell measuring itself. Prints one line:
  *
- *	median 7.123 ms, p90 8.456 ms, min 6.789 ms over COUNT runs
+ *	median 7.123 ms, p90 8.456 ms, p99 9.1 ms, min 6.789 ms over COUNT runs
  *
  * Failed runs are left out of the figures. Exit status: 0, 1 if any run
  * failed (each failure and their count are printed on stderr),
@@ -97,9 +97,10 @@ main(int argc, char **argv)
 	}
 	if (ok > 0) {
 		qsort(ns, (size_t)ok, sizeof(*ns), compare_ns);
-		printf("median %.3f ms, p90 %.3f ms, min %.3f ms over %ld runs\n",
-		    ns[(ok - 1) / 2] / 1e6, ns[(ok * 9 + 9) / 10 - 1] / 1e6,
-		    ns[0] / 1e6, ok);
+		printf("median %.3f ms, p90 %.3f ms, p99 %.3f ms, min %.3f ms over "
+		    "%ld runs\n", ns[(ok - 1) / 2] / 1e6,
+		    ns[(ok * 9 + 9) / 10 - 1] / 1e6,
+		    ns[(ok * 99 + 99) / 100 - 1] / 1e6, ns[0] / 1e6, ok);
 	}
 	if (failed)
 		fprintf(stderr, "spawn-timer: %ld of %ld runs failed\n", failed,
