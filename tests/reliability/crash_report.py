@@ -23,6 +23,10 @@ import re
 import sys
 
 WINDOW = 2.0    # seconds between the smarthost's 250 and the kill
+# The smarthost may store a message a little after the worker wrote its
+# final dot and was killed (its event loop lags under load), so a kill
+# shortly before the acceptance time counts too.
+LAG = 2.0
 
 
 def main():
@@ -49,7 +53,8 @@ def main():
     for subject, c in sorted(dups.items()):
         c.sort()
         for at, number in c[:-1]:
-            kill = next((k for k in kills if at <= k <= at + WINDOW), None)
+            kill = min((k for k in kills if at - LAG <= k <= at + WINDOW),
+                       key=lambda k: abs(k - at), default=None)
             qid = qid_of.get(c[-1][1])
             lost_reply = None
             if kill is None and qid:
@@ -59,7 +64,9 @@ def main():
             unexplained += not ok
             print("  %s: copy %s accepted at %.3f, %s, %s; sent again as %s%s" % (
                 subject, number, at,
-                "SIGKILL %.0f ms later" % ((kill - at) * 1000) if kill else
+                ("SIGKILL %.0f ms later" % ((kill - at) * 1000) if kill >= at else
+                 "SIGKILL %.0f ms before the smarthost stored it (its 250 "
+                 "never reached postern)" % ((at - kill) * 1000)) if kill else
                 "its 250 never reached postern (%s)" % lost_reply if lost_reply else
                 "no SIGKILL within %.0f s" % WINDOW,
                 "never logged as sent" if number not in logged else
