@@ -28,10 +28,21 @@
  *                               for postern status (0644)
  *                  limits       the limits the spool writer enforces
  *                  usage        what each submitter has queued (quota.h)
+ *                  submit       Unix socket (0666) of the running worker:
+ *                               sendmail hands it a record instead of
+ *                               running the writer (see below)
  *                  result-QID   the first attempt's outcome for a submitter
  *                               waiting with -odi (0644), removed after
  *                               RESULT_KEEP seconds
  * Entries are named by queue ID (qid.h).
+ *
+ * The submit socket: the client connects, sends exactly what the writer
+ * reads on stdin (the front-end part of a record, "sender" to "end"),
+ * and shuts down its sending side. The worker takes the uid from the
+ * connection (SO_PEERCRED), never from the client, and answers one line:
+ * "0 QID" once the entry is durable in queue/, or "STATUS reason" with a
+ * sysexits status (65 bad input, 75 temporary). A connection closed with
+ * no answer means nothing was queued: the client runs the writer instead.
  */
 #ifndef POSTERN_SPOOL_LAYOUT_H
 #define POSTERN_SPOOL_LAYOUT_H
@@ -48,6 +59,8 @@
 #define SPOOL_LIMITS		"limits"	/* inside public/ */
 #define SPOOL_USAGE		"usage"		/* inside public/ */
 #define SPOOL_STATE_SUFFIX	".state"
+#define SPOOL_SUBMIT_SOCKET	"submit"	/* inside public/ */
+#define SPOOL_SUBMIT_REPLY_MAX	1024		/* the answer line, newline included */
 #define SPOOL_RESULT_PREFIX	"result-"	/* inside public/ */
 #define SPOOL_RESULT_KEEP	600		/* seconds */
 

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "drop_quota.h"
+#include "fdio.h"
 #include "log.h"
 #include "paths.h"
 #include "qid.h"
@@ -116,18 +117,8 @@ drop_sanitize(void)
 static void
 drop_write(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			drop_fail(EX_TEMPFAIL, "cannot write queue file");
-		p += n;
-		len -= (size_t)n;
-	}
+	if (!fd_write_all(fd, buf, len))
+		drop_fail(EX_TEMPFAIL, "cannot write queue file");
 }
 
 /* drop_trusted_header - the lines only the writer may write */

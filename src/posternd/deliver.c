@@ -13,7 +13,7 @@
 
 #include "bounce.h"
 #include "deliver.h"
-#include "removal.h"
+#include "queue_sync.h"
 #include "log.h"
 #include "qentry.h"
 #include "qstate.h"
@@ -161,7 +161,7 @@ deliver_settle(struct worker *w, const struct wconf *wc, struct qentry *e,
 			log_warn("%s: cannot remove: %s", e->qid, strerror(rc));
 		} else {
 			log_info("%s: removed", e->qid);
-			removal_note(w);	/* synced with its group */
+			queue_sync_removed(w);	/* synced with its group */
 		}
 		return rc == 0;
 	}

@@ -64,8 +64,7 @@ pickup_quarantine(struct worker *w, const char *name, const char *why)
 		    name);
 }
 
-/* pickup_limit - the largest incoming file accepted */
-static size_t
+size_t
 pickup_limit(struct worker *w)
 {
 	struct wconf *wc = worker_conf_get(w);
@@ -113,14 +112,7 @@ pickup_commit(struct worker *w, struct pickup_batch *b)
 	return n;
 }
 
-/*
- * pickup_sender_policy - apply envelope_sender and masquerading to an
- * entry (sendmail has applied them already; a direct call of the writer
- * has not). When they change the sender, buf is rebuilt from rec with
- * the new sender and rec->message points into the new buf. False (the
- * entry stays in incoming/ for the next scan) if it cannot be rebuilt.
- */
-static bool
+bool
 pickup_sender_policy(struct worker *w, const char *name, struct qrecord *rec,
     struct strbuf *buf)
 {

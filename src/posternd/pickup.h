@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "qrecord.h"
 #include "worker.h"
 
 /* Retrying a copy into the queue that failed (a full disk). */
@@ -30,5 +31,18 @@
  * w->pickup_retry_ms when an entry could not be copied, 0 otherwise.
  */
 size_t pickup_scan(struct worker *w);
+
+/* pickup_limit - the largest entry accepted, envelope included */
+size_t pickup_limit(struct worker *w);
+
+/*
+ * pickup_sender_policy - apply envelope_sender and masquerading to a
+ * decoded entry (sendmail has applied them already; a direct call of the
+ * writer or the socket has not). When they change the sender, buf is
+ * rebuilt from rec with the new sender and rec->message points into the
+ * new buf. False if it cannot be rebuilt (the entry is not taken).
+ */
+bool pickup_sender_policy(struct worker *w, const char *name,
+    struct qrecord *rec, struct strbuf *buf);
 
 #endif

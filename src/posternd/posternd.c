@@ -23,7 +23,8 @@
  * later. SIGHUP reloads postern.conf; queued mail uses the new settings.
  * Requests from the FIFO public/flush: 'F' flush, 'R' rescan the queue
  * (after an admin change), 'L' publish the listing for mailq; anything
- * else ('P') is ignored.
+ * else ('P') is ignored. Except with --once, it also takes submissions
+ * from sendmail on the socket public/submit (submission.h).
  * Exit: 0, 64 usage, 71 OS error, 75 spool busy or missing, 78 config.
  */
 #include "config.h"
@@ -52,13 +53,14 @@
 #include "paths.h"
 #include "pickup.h"
 #include "quota.h"
-#include "removal.h"
+#include "queue_sync.h"
 #include "retention.h"
 #include "relay.h"
 #include "queue_load.h"
 #include "schedule.h"
 #include "spool_owner.h"
 #include "strutil.h"
+#include "submission.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -355,7 +357,7 @@ posternd_watch_incoming(struct worker *w)
 
 /* posternd_loop - the daemon's event loop; returns when asked to stop */
 static void
-posternd_loop(struct worker *w, int sfd, int ifd)
+posternd_loop(struct worker *w, int sfd, int ifd, int lfd)
 {
 	int ffd = posternd_open_fifo(w);
 	struct timespec last, now;
@@ -363,10 +365,11 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 
 	clock_gettime(CLOCK_MONOTONIC, &last);
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = ifd, .events = POLLIN },
 			{ .fd = ffd, .events = POLLIN },
+			{ .fd = lfd, .events = POLLIN },
 		};
 		struct wconf *wc = worker_conf_get(w);
 		uint64_t interval = wc->conf->queue.rescan_interval_ms;
@@ -387,14 +390,14 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 			last = now;
 			waited = 0;
 		}
-		/* views for other programs: at most once a second */
-		removal_flush(w);
+		/* removals and views for other programs: once a second */
 		if (clock_ms_now() - published_ms >= 1000) {
+			queue_sync_flush(w);
 			worker_status_publish(w);
 			quota_publish_usage(w);
 			published_ms = clock_ms_now();
 		}
-		if (poll(p, 3, (int)(interval - (uint64_t)waited > 1000 ? 1000 :
+		if (poll(p, 4, (int)(interval - (uint64_t)waited > 1000 ? 1000 :
 		    interval - (uint64_t)waited)) < 0 && errno != EINTR)
 			log_sysfatal(EX_OSERR, "poll");
 		if ((p[0].revents & POLLIN) && posternd_handle_signals(w, sfd))
@@ -406,6 +409,8 @@ posternd_loop(struct worker *w, int sfd, int ifd)
 		}
 		if (p[2].revents & POLLIN)
 			posternd_fifo(w, ffd);
+		if (p[3].revents & POLLIN)
+			submission_accept(w, lfd);
 	}
 	if (ifd >= 0)
 		close(ifd);
@@ -511,7 +516,7 @@ main(int argc, char **argv)
 	const char *spool;
 	unsigned nthreads;
 	long holder = 0;
-	int c, sfd, lock_fd, ifd = -1;
+	int c, sfd, lock_fd, ifd = -1, lfd = -1;
 
 	memset(&w, 0, sizeof(w));
 	pthread_mutex_init(&w.status.lock, NULL);
@@ -532,7 +537,7 @@ main(int argc, char **argv)
 		posternd_usage(EX_USAGE);
 	log_init("posternd", LOG_TO_STDERR);
 	pthread_mutex_init(&w.conf_lock, NULL);
-	pthread_mutex_init(&w.removal_lock, NULL);
+	queue_sync_init(&w);
 	if (!(w.wconf = posternd_load_conf(1)))
 		return EX_CONFIG;
 	if (to_stderr || w.wconf->conf->log.target == CONF_LOG_STDERR)
@@ -565,16 +570,21 @@ main(int argc, char **argv)
 	queue_load(&w);
 	retention_sweep(&w);
 	quota_publish_limits(&w);
-	if (!w.once)
+	if (!w.once) {
 		ifd = posternd_watch_incoming(&w);
+		lfd = submission_listen(&w);
+	}
 	pickup_scan(&w);
 	if (flush)
 		schedule_flush(w.sched);
 	nthreads = posternd_start_threads(&w, threads, spool);
 	if (!w.once) {
-		posternd_loop(&w, sfd, ifd);
+		posternd_loop(&w, sfd, ifd, lfd);
 		atomic_store(&w.stopping, true);
 		schedule_stop(w.sched);
+		if (!submission_stop(&w, lfd, POSTERND_STOP_GRACE * 1000))
+			log_warn("stopping while clients of the submit socket are "
+			    "still being served");
 	}
 	clean = posternd_wait_threads(sfd, w.once, &w);
 	if (!clean) {
@@ -584,7 +594,7 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
-	removal_flush(&w);
+	queue_sync_flush(&w);
 	w.status.dirty = true;
 	worker_status_publish(&w);
 	quota_publish_usage(&w);

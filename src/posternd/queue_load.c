@@ -17,6 +17,8 @@
 #include "schedule.h"
 #include "strutil.h"
 
+#define QUEUE_LOAD_TMP_AGE	60	/* seconds: older .tmp files are leftovers */
+
 /* queue_load_leftover - remove a temporary or orphaned state file */
 static void
 queue_load_leftover(struct worker *w, const char *name)
@@ -25,7 +27,12 @@ queue_load_leftover(struct worker *w, const char *name)
 	char qid[QID_LEN + 1];
 
 	if (len > 4 && strcmp(name + len - 4, ".tmp") == 0) {
-		unlinkat(w->queue_fd, name, 0);
+		struct stat sb;
+
+		/* a thread may be writing it now (a submission, a state) */
+		if (fstatat(w->queue_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    worker_now() - sb.st_mtime > QUEUE_LOAD_TMP_AGE)
+			unlinkat(w->queue_fd, name, 0);
 		return;
 	}
 	if (len != QID_LEN + strlen(SPOOL_STATE_SUFFIX) ||

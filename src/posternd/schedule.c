@@ -452,6 +452,17 @@ schedule_set_owner(struct schedule *s, const char *qid, uint32_t uid,
 	pthread_mutex_unlock(&s->lock);
 }
 
+void
+schedule_usage_of(struct schedule *s, uint32_t uid, struct schedule_usage *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = (struct schedule_usage){ uid, 0, 0 };
+	for (size_t i = 0; i < s->nusage; i++)
+		if (s->usage[i].uid == uid)
+			*out = s->usage[i];
+	pthread_mutex_unlock(&s->lock);
+}
+
 size_t
 schedule_usage(struct schedule *s, struct schedule_usage **out, bool *changed)
 {

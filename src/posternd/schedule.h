@@ -84,6 +84,10 @@ void schedule_set_owner(struct schedule *s, const char *qid, uint32_t uid,
 size_t schedule_usage(struct schedule *s, struct schedule_usage **out,
     bool *changed);
 
+/* schedule_usage_of - what uid has queued (zeros if nothing) */
+void schedule_usage_of(struct schedule *s, uint32_t uid,
+    struct schedule_usage *out);
+
 /* schedule_stop - make every schedule_take() return SCHEDULE_STOP */
 void schedule_stop(struct schedule *s);
 

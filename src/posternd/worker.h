@@ -31,6 +31,16 @@ struct wconf {
 };
 
 struct schedule;
+struct submission;
+
+/* The shared syncs of queue/ (queue_sync.h); guarded by lock. */
+struct queue_sync {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* broadcast when a sync ends */
+	bool busy;			/* a sync is running */
+	uint64_t entries_total, entries_synced, entries_failed;
+	uint64_t removals_total, removals_synced;
+};
 
 /*
  * What "postern status" reports about the worker, published as
@@ -57,8 +67,8 @@ struct worker {
 	uint64_t pickup_retry_ms;	/* scan again this soon (a failed copy);
 					   0 = at the rescan interval */
 	atomic_bool stopping;		/* SIGTERM: take no new work */
-	pthread_mutex_t removal_lock;	/* removal.h */
-	unsigned removal_pending;	/* removals since queue/ was synced */
+	struct queue_sync qsync;	/* queue_sync.h */
+	struct submission *submission;	/* submission.h; NULL if not listening */
 	struct worker_status status;
 };
 

@@ -1,11 +1,12 @@
 /*
- * submit.c - run the spool writer and feed it a record.
+ * submit.c - hand a record to the running worker's socket, or else run
+ * the spool writer and feed it the record.
  *
  * The writer is started with posix_spawn (no shell) and an environment of
  * its own: only the test overrides are passed, and the writer ignores
- * those whenever it runs set-gid. SIGPIPE is ignored while writing so
- * that a writer that rejects the input early shows up as its exit status,
- * not as our death.
+ * those whenever it runs set-gid. SIGPIPE is ignored while submitting so
+ * that a writer or worker that rejects the input early shows up as its
+ * answer or exit status, not as our death.
  */
 #include "config.h"
 
@@ -19,27 +20,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "paths.h"
 #include "strutil.h"
 #include "submit.h"
-
-/* submit_write_all - write the whole record; false on a broken pipe */
-static bool
-submit_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
+#include "submit_socket.h"
 
 /* submit_read_id - read the writer's one-line answer */
 static void
@@ -74,8 +60,9 @@ submit_env(char **env, size_t max, char storage[][4200])
 	env[k] = NULL;
 }
 
-int
-submit_record(const struct strbuf *record, char *qid, size_t qidsize)
+/* submit_writer - run postern-drop with the record on its stdin */
+static int
+submit_writer(const struct strbuf *record, char *qid, size_t qidsize)
 {
 	const char *prog = paths_drop_program();
 	char *argv[] = { (char *)"postern-drop", NULL };
@@ -84,7 +71,6 @@ submit_record(const struct strbuf *record, char *qid, size_t qidsize)
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	bool wrote;
-	void (*old_pipe)(int);
 
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		log_sysfatal(EX_OSERR, "pipe");
@@ -102,12 +88,10 @@ submit_record(const struct strbuf *record, char *qid, size_t qidsize)
 		close(out[0]);
 		return EX_TEMPFAIL;
 	}
-	old_pipe = signal(SIGPIPE, SIG_IGN);
-	wrote = submit_write_all(in[1], record->data, record->len);
+	wrote = fd_write_all(in[1], record->data, record->len);
 	close(in[1]);
 	submit_read_id(out[0], qid, qidsize);
 	close(out[0]);
-	signal(SIGPIPE, old_pipe);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return EX_TEMPFAIL;
@@ -122,4 +106,16 @@ submit_record(const struct strbuf *record, char *qid, size_t qidsize)
 		return EX_TEMPFAIL;
 	}
 	return EX_OK;
+}
+
+int
+submit_record(const struct strbuf *record, char *qid, size_t qidsize)
+{
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	int status = submit_socket_record(paths_spool_dir(), record, qid, qidsize);
+
+	if (status == SUBMIT_SOCKET_UNAVAILABLE)
+		status = submit_writer(record, qid, qidsize);
+	signal(SIGPIPE, old_pipe);
+	return status;
 }

@@ -1,8 +1,11 @@
 /*
- * submit.h - hand one queue record to the set-gid spool writer.
+ * submit.h - hand one queue record to the spool.
  *
- * submit_record() runs postern-drop with a minimal environment, writes the
- * record to its stdin, and reads the queue ID it prints. The writer's exit
+ * submit_record() first offers it to the running worker over its socket
+ * (submit_socket.h); a status the worker answers is final. When the
+ * worker does not take it, submit_record() runs the set-gid postern-drop
+ * with a minimal environment, writes the record to its stdin, and reads
+ * the queue ID it prints. The writer's exit
  * status is passed through (it already speaks sysexits); a writer that
  * dies from a signal or cannot be run is a temporary failure (EX_TEMPFAIL)
  * so that the caller keeps its message and tries again later.

@@ -2,7 +2,7 @@
 # drain-syncs.sh - the worker's fsyncs while it drains a backlog, counted
 # with strace (a count, not a timing): copying 300 submissions into the
 # queue costs one fsync each plus one directory sync per batch, and
-# removing the delivered entries is synced per group (removal.h), not per
+# removing the delivered entries is synced per group (queue_sync.h), not per
 # message; the status and usage views are never fsynced. So the worker
 # stays at or under 1.2 syncs per message; before grouping it made 2.0
 # (the copy, a directory sync per removal, the status file).
