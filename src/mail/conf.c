@@ -468,6 +468,19 @@ conf_check_user_max_messages(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	return false;
 }
 
+/* conf_check_backlog_concurrency - 0 (no more than concurrency) to the cap */
+static bool
+conf_check_backlog_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
+{
+	long n = cfg_opt_getnint(opt, i);
+
+	if (n >= 0 && n <= CONF_CONCURRENCY_MAX)
+		return true;
+	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 0 and %d", n,
+	    CONF_CONCURRENCY_MAX));
+	return false;
+}
+
 static bool
 conf_check_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
@@ -681,6 +694,8 @@ static const struct conf_opt conf_queue_opts[] = {
 	OPT_MS("idle_timeout", "30s", CF(queue.idle_timeout_ms), false),
 	OPT_MS("rescan_interval", "5m", CF(queue.rescan_interval_ms), true),
 	OPT_COUNT("concurrency", 2, CF(queue.concurrency), conf_check_concurrency),
+	OPT_COUNT("backlog_concurrency", 8, CF(queue.backlog_concurrency),
+	    conf_check_backlog_concurrency),
 	OPT_BYTES("max_message_size", "35M", CF(queue.max_message_size)),
 	OPT_COUNT("user_max_messages", 10000, CF(queue.user_max_messages),
 	    conf_check_user_max_messages),

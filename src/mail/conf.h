@@ -108,6 +108,7 @@ struct conf {
 		uint64_t idle_timeout_ms;	/* close an idle reused session */
 		uint64_t rescan_interval_ms;	/* safety-net rescan of incoming */
 		unsigned concurrency;		/* SMTP sessions at once */
+		unsigned backlog_concurrency;	/* ... while a backlog is due */
 		uint64_t max_message_size;	/* bytes; 0 = unlimited */
 		unsigned user_max_messages;	/* queued per uid; 0 = unlimited */
 		uint64_t user_max_size;		/* bytes queued per uid; 0 = unlimited */

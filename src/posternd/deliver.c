@@ -465,18 +465,20 @@ out:
 void *
 deliver_thread(void *arg)
 {
+	const struct deliver_role *role = arg;
 	struct deliver_thread_state t;
 	char qid[QID_LEN + 1];
 
 	memset(&t, 0, sizeof(t));
-	t.w = arg;
+	t.w = role->w;
 	for (;;) {
 		uint64_t idle = 0;
 		enum schedule_result r;
 
 		if (t.connected)
-			idle = t.wc->conf->queue.idle_timeout_ms;
-		r = schedule_take(t.w->sched, qid, idle ? idle : (t.connected ? 1 : 0));
+			idle = role->backlog ? 1 : t.wc->conf->queue.idle_timeout_ms;
+		r = schedule_take(t.w->sched, qid, idle ? idle : (t.connected ? 1 : 0),
+		    role->backlog ? DELIVER_BACKLOG_MIN : 1);
 		if (r == SCHEDULE_STOP)
 			break;
 		if (r == SCHEDULE_IDLE) {

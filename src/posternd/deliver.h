@@ -22,7 +22,20 @@
 
 #include "worker.h"
 
-/* deliver_thread - thread body; arg is the struct worker */
+/*
+ * A delivery thread's part. A backlog thread (queue.backlog_concurrency
+ * beyond queue.concurrency) takes an entry only while at least
+ * DELIVER_BACKLOG_MIN are due, and closes its session as soon as fewer
+ * are.
+ */
+#define DELIVER_BACKLOG_MIN	32
+
+struct deliver_role {
+	struct worker *w;
+	bool backlog;
+};
+
+/* deliver_thread - thread body; arg is a struct deliver_role */
 void *deliver_thread(void *arg);
 
 #endif

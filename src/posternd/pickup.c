@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pickup.h"
 #include "qrecord.h"
+#include "queue_sync.h"
 #include "schedule.h"
 #include "sender_policy.h"
 #include "strutil.h"
@@ -86,14 +87,12 @@ static size_t
 pickup_commit(struct worker *w, struct pickup_batch *b)
 {
 	size_t n = b->n;
-	int rc;
 
 	b->n = 0;
 	if (n == 0)
 		return 0;
-	if ((rc = spool_fsync_dir(w->queue_fd)) != 0) {
-		log_warn("cannot sync the queue directory: %s; %zu incoming "
-		    "entr%s kept for the next scan", strerror(rc), n,
+	if (!queue_sync_commit(w)) {	/* shared with submissions, removals */
+		log_warn("%zu incoming entr%s kept for the next scan", n,
 		    n == 1 ? "y" : "ies");
 		for (size_t i = 0; i < n; i++) {
 			unlinkat(w->queue_fd, b->e[i].qid, 0);

@@ -477,25 +477,36 @@ posternd_open_spool(struct worker *w, const char *spool)
 		    spool, SPOOL_PUBLIC);
 }
 
-/* posternd_start_threads - queue.concurrency delivery threads; how many */
+/*
+ * posternd_start_threads - queue.concurrency delivery threads, and more
+ * up to queue.backlog_concurrency that work only on a backlog; how many
+ */
 static unsigned
-posternd_start_threads(struct worker *w, pthread_t *threads, const char *spool)
+posternd_start_threads(struct worker *w, pthread_t *threads,
+    struct deliver_role *roles, const char *spool)
 {
 	unsigned n = w->wconf->conf->queue.concurrency;
+	unsigned all = w->wconf->conf->queue.backlog_concurrency;
 
 	if (n == 0)
 		n = 1;
 	if (n > POSTERND_MAX_THREADS)
 		n = POSTERND_MAX_THREADS;
-	log_info("started on %s with %u delivery thread%s%s", spool, n,
-	    n == 1 ? "" : "s", w->once ? " (one pass)" : "");
-	for (unsigned i = 0; i < n; i++) {
+	if (all < n)
+		all = n;
+	if (all > POSTERND_MAX_THREADS)
+		all = POSTERND_MAX_THREADS;
+	log_info("started on %s with %u delivery thread%s (%u while a backlog is "
+	    "due)%s", spool, n, n == 1 ? "" : "s", all,
+	    w->once ? " (one pass)" : "");
+	for (unsigned i = 0; i < all; i++) {
+		roles[i] = (struct deliver_role){ w, i >= n };
 		atomic_fetch_add(&posternd_running, 1);
 		if ((errno = pthread_create(&threads[i], NULL, posternd_thread_main,
-		    w)) != 0)
+		    &roles[i])) != 0)
 			log_sysfatal(EX_OSERR, "cannot start a delivery thread");
 	}
-	return n;
+	return all;
 }
 
 int
@@ -512,6 +523,7 @@ main(int argc, char **argv)
 	};
 	struct worker w;
 	pthread_t threads[POSTERND_MAX_THREADS];
+	struct deliver_role roles[POSTERND_MAX_THREADS];
 	bool flush = false, to_stderr = false, debug = false, clean;
 	const char *spool;
 	unsigned nthreads;
@@ -577,7 +589,7 @@ main(int argc, char **argv)
 	pickup_scan(&w);
 	if (flush)
 		schedule_flush(w.sched);
-	nthreads = posternd_start_threads(&w, threads, spool);
+	nthreads = posternd_start_threads(&w, threads, roles, spool);
 	if (!w.once) {
 		posternd_loop(&w, sfd, ifd, lfd);
 		atomic_store(&w.stopping, true);

@@ -208,7 +208,8 @@ schedule_place(struct schedule *s, struct schedule_entry *e)
 	schedule_heap_remove(s, e);
 	if (!e->hold && !e->busy) {
 		schedule_heap_push(s, e);
-		pthread_cond_signal(&s->wake);
+		/* all: a backlog thread woken alone might not take it */
+		pthread_cond_broadcast(&s->wake);
 	}
 }
 
@@ -302,6 +303,33 @@ schedule_pop_due(struct schedule *s, char *qid)
 	return true;
 }
 
+/*
+ * schedule_due_at_least - whether k entries are due; lock held. A heap
+ * node that is not due heads a subtree with nothing due, so this visits
+ * at most about 2k nodes, whatever the queue's size.
+ */
+static bool
+schedule_due_at_least(struct schedule *s, size_t k, int64_t now)
+{
+	size_t stack[SCHEDULE_MIN_DUE_MAX + 2], top = 0, found = 0;
+
+	if (k > SCHEDULE_MIN_DUE_MAX)
+		k = SCHEDULE_MIN_DUE_MAX;
+	if (s->heap_len > 0)
+		stack[top++] = 0;
+	while (top > 0) {	/* each due node found adds at most one */
+		size_t i = stack[--top];
+
+		if (s->heap[i]->next > now)
+			continue;
+		if (++found >= k)
+			return true;
+		for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < s->heap_len; c++)
+			stack[top++] = c;
+	}
+	return false;
+}
+
 /* schedule_reached - whether the realtime clock has passed t */
 static bool
 schedule_reached(const struct timespec *t)
@@ -314,7 +342,8 @@ schedule_reached(const struct timespec *t)
 }
 
 enum schedule_result
-schedule_take(struct schedule *s, char qid[QID_LEN + 1], uint64_t idle_ms)
+schedule_take(struct schedule *s, char qid[QID_LEN + 1], uint64_t idle_ms,
+    size_t min_due)
 {
 	struct timespec idle_end, until;
 	enum schedule_result r;
@@ -328,13 +357,15 @@ schedule_take(struct schedule *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 	}
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		bool timed;
+		bool timed, enough;
 
 		if (s->stopping) {
 			r = SCHEDULE_STOP;
 			break;
 		}
-		if (schedule_pop_due(s, qid)) {
+		enough = min_due <= 1 ||
+		    schedule_due_at_least(s, min_due, worker_now());
+		if (enough && schedule_pop_due(s, qid)) {
 			r = SCHEDULE_GOT;
 			break;
 		}
@@ -347,7 +378,9 @@ schedule_take(struct schedule *s, char qid[QID_LEN + 1], uint64_t idle_ms)
 			r = SCHEDULE_IDLE;
 			break;
 		}
-		timed = s->heap_len > 0;
+		/* too few due for this thread: wait for a change, not the time */
+		timed = s->heap_len > 0 && (enough ||
+		    s->heap[0]->next > worker_now());
 		until.tv_sec = timed ? (time_t)s->heap[0]->next : 0;
 		until.tv_nsec = 0;
 		if (idle_ms && (!timed || idle_end.tv_sec < until.tv_sec)) {

@@ -37,11 +37,14 @@ bool schedule_put(struct schedule *s, const char *qid, int64_t next, bool hold);
 
 /*
  * schedule_take - wait for a due entry, at most idle_ms (0 = no limit), and
- * mark it busy. In --once mode returns SCHEDULE_STOP as soon as nothing is
- * due and no thread is busy.
+ * mark it busy. With min_due > 1 (a thread that only helps with a
+ * backlog) an entry is taken only while at least min_due are due (at
+ * most SCHEDULE_MIN_DUE_MAX counts). In --once mode returns SCHEDULE_STOP
+ * as soon as no thread is busy and this thread has nothing to take.
  */
+#define SCHEDULE_MIN_DUE_MAX	256
 enum schedule_result schedule_take(struct schedule *s, char qid[QID_LEN + 1],
-    uint64_t idle_ms);
+    uint64_t idle_ms, size_t min_due);
 
 /* schedule_take_due - like schedule_take but never waits; false if none due */
 bool schedule_take_due(struct schedule *s, char qid[QID_LEN + 1]);

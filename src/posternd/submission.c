@@ -33,6 +33,7 @@
 
 /* The clients being served; guarded by lock. */
 struct submission {
+	atomic_size_t buffered;		/* bytes all clients' records hold */
 	pthread_mutex_t lock;
 	pthread_cond_t gone;		/* a client's thread ended */
 	unsigned n;
@@ -145,13 +146,16 @@ submission_reply(struct submission_client *c, int status, const char *text)
 
 /*
  * submission_read - the client's bytes until it shuts down its side.
- * 0, EFBIG over limit, ETIMEDOUT, ECANCELED when the worker stops, or an
- * errno of the socket.
+ * 0, EFBIG over limit, ETIMEDOUT, ECANCELED when the worker stops or
+ * the clients together hold SUBMISSION_MEMORY_MAX, or an errno of the
+ * socket. *held is what this client adds to the shared count.
  */
 static int
-submission_read(struct submission_client *c, struct strbuf *buf, size_t limit)
+submission_read(struct submission_client *c, struct strbuf *buf, size_t limit,
+    size_t *held)
 {
 	uint64_t deadline = clock_ms_now() + SUBMISSION_TIMEOUT_MS;
+	atomic_size_t *buffered = &c->w->submission->buffered;
 
 	for (;;) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
@@ -165,8 +169,13 @@ submission_read(struct submission_client *c, struct strbuf *buf, size_t limit)
 		if (poll(&p, 1, deadline - now > SUBMISSION_POLL_MS ?
 		    SUBMISSION_POLL_MS : (int)(deadline - now)) <= 0)
 			continue;
+		if (atomic_fetch_add(buffered, 65536) + 65536 > SUBMISSION_MEMORY_MAX) {
+			atomic_fetch_sub(buffered, 65536);
+			return ECANCELED;	/* the writer takes this one */
+		}
+		*held += 65536;
 		strbuf_reserve(buf, 65536);
-		n = read(c->fd, buf->data + buf->len, buf->cap - buf->len - 1);
+		n = read(c->fd, buf->data + buf->len, 65536);
 		if (n == 0)
 			return 0;
 		if (n < 0) {
@@ -281,15 +290,15 @@ submission_serve(struct submission_client *c)
 	struct worker *w = c->w;
 	struct strbuf buf = STRBUF_INIT, why = STRBUF_INIT;
 	struct qrecord rec;
-	size_t header;
+	size_t header, held = 0;
 	char qid[QID_LEN + 1];
 	int rc, status;
 
 	submission_trusted_header(c, &buf);
 	header = buf.len;
-	rc = submission_read(c, &buf, header + pickup_limit(w));
+	rc = submission_read(c, &buf, header + pickup_limit(w), &held);
 	if (rc == ECANCELED)
-		return;		/* no answer: sendmail runs the writer */
+		goto out;	/* no answer: sendmail runs the writer */
 	if (rc != 0) {
 		log_warn("submission from uid=%lu pid=%ld refused: %s",
 		    (unsigned long)c->uid, (long)c->pid, rc == EFBIG ?
@@ -297,7 +306,7 @@ submission_serve(struct submission_client *c)
 		if (rc == EFBIG)
 			submission_reply(c, EX_DATAERR, "the message is larger than "
 			    "the queue accepts (max_message_size)");
-		return;
+		goto out;
 	}
 	if (!qrecord_decode(buf.data, buf.len, true, &rec, &why)) {
 		log_warn("submission from uid=%lu pid=%ld refused: %s",
@@ -323,6 +332,7 @@ submission_serve(struct submission_client *c)
 	submission_reply(c, 0, qid);
 	qrecord_free(&rec);
 out:
+	atomic_fetch_sub(&w->submission->buffered, held);
 	strbuf_free(&buf);
 	strbuf_free(&why);
 }

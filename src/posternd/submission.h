@@ -15,9 +15,11 @@
  *
  * Each client has a thread of its own, so a slow one delays nobody else:
  * at most SUBMISSION_MAX_CLIENTS at once and SUBMISSION_MAX_PER_UID per
- * uid, each with SUBMISSION_TIMEOUT_MS to send its record. A client over
- * those limits, or one arriving while the worker stops, is closed with no
- * answer, and sendmail falls back to the set-gid writer.
+ * uid, each with SUBMISSION_TIMEOUT_MS to send its record, and records
+ * held in memory by all clients together at most SUBMISSION_MEMORY_MAX
+ * (the set-gid writer streams to disk instead). A client over those
+ * limits, or one arriving while the worker stops, is closed with no
+ * answer, and sendmail falls back to the writer.
  *
  * Log: "QID: uid=33 from=<www-data@example.com> size=1234 nrcpt=2", as
  * pickup logs; refusals at notice with the reason and the client's pid.
@@ -30,6 +32,7 @@
 #define SUBMISSION_MAX_CLIENTS	32
 #define SUBMISSION_MAX_PER_UID	8
 #define SUBMISSION_TIMEOUT_MS	60000
+#define SUBMISSION_MEMORY_MAX	((size_t)128 << 20)	/* all records held */
 
 /*
  * submission_listen - create public/submit (replacing a stale one) and

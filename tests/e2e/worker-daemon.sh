@@ -17,7 +17,7 @@ pm=$POSTERN_BIN/postern
 DPID=$!
 track_pid "$DPID"
 wait_for_log "started on"
-log_has "started on $SPOOL with 2 delivery threads\$"
+log_has "started on $SPOOL with 2 delivery threads \(8 while a backlog is due\)\$"
 
 "$POSTERN_BIN/posternd" --stderr >"$TEST_TMPDIR/second" 2>&1
 rc=$?

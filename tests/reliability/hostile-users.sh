@@ -3,7 +3,8 @@
 # nobody: envelope injections, forged writer lines, oversize and
 # over-quota entries, signals at every stage, closed descriptors,
 # environment overrides, symlinks and hard links, and reading another
-# user's mail through the writer's process. Each attack is refused or
+# user's mail through the writer's process; then the same records on the
+# worker's socket. Each attack is refused or
 # harmless, no temporary file is left, and nothing of daemon's mail is
 # readable. Needs root (set-gid install).
 . "${srcdir:-$(dirname "$0")/..}/lib/common.sh"
@@ -133,6 +134,44 @@ exec 8>&-
 wait "$pid"
 refused=$((refused + 1))
 grep -q "private body of daemon" "$IN/$DAEMON_QID" || fail "daemon's entry was changed"
+
+# The same records on the running worker's socket, as nobody: each one
+# answered 65, and nothing queued (daemon's entry is all the queue holds).
+"$POSTERN_BIN/posternd" --stderr >>"$WLOG" 2>&1 &
+track_pid $!
+for _ in $(seq 100); do [ -S "$SPOOL/public/submit" ] && break; sleep 0.05; done
+[ -S "$SPOOL/public/submit" ] || fail "posternd made no socket"
+# sock_attack NAME - the record on stdin, over the socket, must get 65
+sock_attack() {
+    local out
+    attacks=$((attacks + 1))
+    out=$(as nobody "$PYTHON3" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+try:
+    s.sendall(sys.stdin.buffer.read())
+    s.shutdown(socket.SHUT_WR)
+except OSError:
+    pass		# refused before the end: the answer says why
+print(s.makefile("rb").readline().decode(errors="replace").rstrip("\n"))
+' "$SPOOL/public/submit") || fail "$1 (socket): the client failed"
+    [[ $out == "65 "* ]] || fail "$1 (socket): answered '$out', want 65"
+    refused=$((refused + 1))
+}
+sock_attack "ESMTP parameter after the sender" < <(rec 'sender <a@example.com> AUTH=<ceo@example.com>\nrcpt <b@example.org>' hi)
+sock_attack "a line break inside a path" < <(rec 'sender <a@example.com\r>\nrcpt <b@example.org>' hi)
+sock_attack "a forged uid line" < <(rec 'uid 0\nsender <a@example.com>\nrcpt <b@example.org>' hi)
+sock_attack "the writer's own header" < <(printf 'postern-queue 1\nuid 0\nlogin root\narrival 1\n'; rec 'sender <a@example.com>\nrcpt <b@example.org>' hi)
+sock_attack "a second record after the first" < <(rec 'sender <a@example.com>\nrcpt <b@example.org>' hi; rec 'sender <a@example.com>\nrcpt <c@example.org>' hi)
+sock_attack "a message over max_message_size" < <(rec 'sender <a@example.com>\nrcpt <b@example.org>' "$big")
+sock_attack "a length of 2^64" < <(printf 'sender <a@example.com>\nrcpt <b@example.org>\nmessage 18446744073709551616\n')
+sock_attack "NUL bytes in the envelope" < <(printf 'sender <a@exa\0mple.com>\nrcpt <b@example.org>\nmessage 2\nhiend\n')
+sock_attack "a record without its end" < <(printf 'sender <a@example.com>\nrcpt <b@example.org>\nmessage 2\nhi')
+sock_attack "64 MiB of garbage" < <(head -c $((64 << 20)) /dev/zero | tr '\0' x)
+sleep 0.3
+[ "$(ls "$SPOOL/queue" | grep -cE '^[0-9A-F]{17}$')" -le 1 ] || fail "a socket attack was queued: $(ls "$SPOOL/queue")"
+log_lacks "uid=$(id -u nobody) from="
 
 figure attacks "$attacks"
 figure refused "$refused" "(each refused or harmless)"

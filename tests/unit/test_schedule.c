@@ -64,7 +64,7 @@ START_TEST(due_order_and_busy)
 	schedule_done(s, b, true, 0, false);
 	schedule_done(s, "00000000000000009", true, 0, false);
 	/* --once: nothing due and nobody busy means stop */
-	ck_assert_int_eq(schedule_take(s, got, 0), SCHEDULE_STOP);
+	ck_assert_int_eq(schedule_take(s, got, 0, 1), SCHEDULE_STOP);
 	schedule_free(s);
 }
 END_TEST
@@ -89,7 +89,35 @@ START_TEST(rescan_sweep)
 	ck_assert_uint_eq(total, 2);
 	ck_assert_uint_eq(busy, 1);
 	schedule_stop(s);
-	ck_assert_int_eq(schedule_take(s, got, 0), SCHEDULE_STOP);
+	ck_assert_int_eq(schedule_take(s, got, 0, 1), SCHEDULE_STOP);
+	schedule_free(s);
+}
+END_TEST
+
+/* a backlog thread takes only while enough are due, counted in the heap */
+START_TEST(backlog_threads_wait_for_a_backlog)
+{
+	struct schedule *s = schedule_new(true);
+	char got[18], q[18];
+
+	/* 40 entries, of which 31 are due (now is 1000) and 9 are not */
+	for (unsigned i = 1; i <= 40; i++) {
+		qid(q, i);
+		schedule_put(s, q, i <= 31 ? (int64_t)i * 10 : 5000, false);
+	}
+	/* a busy entry keeps --once from stopping: the wait is timed by
+	   idle_ms, and too few are due, so the backlog thread gets nothing */
+	ck_assert(schedule_take_due(s, got));		/* 30 due left */
+	ck_assert_int_eq(schedule_take(s, got, 1, 30), SCHEDULE_GOT);
+	ck_assert_int_eq(schedule_take(s, got, 1, 30), SCHEDULE_IDLE);
+	ck_assert_int_eq(schedule_take(s, got, 1, 1), SCHEDULE_GOT);
+	/* a flush makes all 37 idle entries due: enough for 32 */
+	schedule_flush(s);
+	ck_assert_int_eq(schedule_take(s, got, 1, 32), SCHEDULE_GOT);
+	ck_assert_int_eq(schedule_take(s, got, 1, 32), SCHEDULE_GOT);
+	/* more than the count cap asks for the cap */
+	ck_assert_int_eq(schedule_take(s, got, 1, 100000), SCHEDULE_IDLE);
+	schedule_stop(s);
 	schedule_free(s);
 }
 END_TEST
@@ -135,6 +163,7 @@ main(void)
 
 	tcase_add_test(tc, due_order_and_busy);
 	tcase_add_test(tc, rescan_sweep);
+	tcase_add_test(tc, backlog_threads_wait_for_a_backlog);
 	tcase_add_test(tc, many_entries_come_out_in_order);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
