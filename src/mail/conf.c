@@ -455,42 +455,38 @@ conf_check_alias_target(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 	return conf_check_address(opt, i, why, size);
 }
 
+/* conf_check_count - an integer option within lo..hi; note names lo */
+static bool
+conf_check_count(cfg_opt_t *opt, unsigned i, char *why, size_t size, long lo,
+    const char *note, long hi)
+{
+	long n = cfg_opt_getnint(opt, i);
+
+	if (n >= lo && n <= hi)
+		return true;
+	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between %ld%s and %ld",
+	    n, lo, note, hi));
+	return false;
+}
+
 /* conf_check_user_max_messages - 0 (no limit) to 10 million */
 static bool
 conf_check_user_max_messages(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
-	long n = cfg_opt_getnint(opt, i);
-
-	if (n >= 0 && n <= 10000000)
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 0 (no limit) "
-	    "and 10000000", n));
-	return false;
+	return conf_check_count(opt, i, why, size, 0, " (no limit)", 10000000);
 }
 
 /* conf_check_backlog_concurrency - 0 (no more than concurrency) to the cap */
 static bool
 conf_check_backlog_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
-	long n = cfg_opt_getnint(opt, i);
-
-	if (n >= 0 && n <= CONF_CONCURRENCY_MAX)
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 0 and %d", n,
-	    CONF_CONCURRENCY_MAX));
-	return false;
+	return conf_check_count(opt, i, why, size, 0, "", CONF_CONCURRENCY_MAX);
 }
 
 static bool
 conf_check_concurrency(cfg_opt_t *opt, unsigned i, char *why, size_t size)
 {
-	long n = cfg_opt_getnint(opt, i);
-
-	if (n >= 1 && n <= CONF_CONCURRENCY_MAX)
-		return true;
-	STR_TRUNCATION_OK(str_format(why, size, "%ld is not between 1 and %d", n,
-	    CONF_CONCURRENCY_MAX));
-	return false;
+	return conf_check_count(opt, i, why, size, 1, "", CONF_CONCURRENCY_MAX);
 }
 
 static bool
