@@ -11,7 +11,10 @@
  * written to queue/ with its data synced, then queue/ is synced, shared
  * with every submission that arrived meanwhile (queue_sync.h), and only
  * then is the client answered "0 QID". A client that ends before "end"
- * queues nothing.
+ * queues nothing. A worker killed after the entry is durable but before
+ * its answer is sent (microseconds) leaves sendmail with no answer, so it
+ * queues through the writer too: the message goes out twice, never zero
+ * times.
  *
  * Each client has a thread of its own, so a slow one delays nobody else:
  * at most SUBMISSION_MAX_CLIENTS at once and SUBMISSION_MAX_PER_UID per
