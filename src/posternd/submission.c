@@ -148,7 +148,8 @@ submission_reply(struct submission_client *c, int status, const char *text)
  * submission_read - the client's bytes until it shuts down its side.
  * 0, EFBIG over limit, ETIMEDOUT, ECANCELED when the worker stops or
  * the clients together hold SUBMISSION_MEMORY_MAX, or an errno of the
- * socket. *held is what this client adds to the shared count.
+ * socket. *held is what this client adds to the shared count: its
+ * buffer's allocated size.
  */
 static int
 submission_read(struct submission_client *c, struct strbuf *buf, size_t limit,
@@ -169,12 +170,17 @@ submission_read(struct submission_client *c, struct strbuf *buf, size_t limit,
 		if (poll(&p, 1, deadline - now > SUBMISSION_POLL_MS ?
 		    SUBMISSION_POLL_MS : (int)(deadline - now)) <= 0)
 			continue;
-		if (atomic_fetch_add(buffered, 65536) + 65536 > SUBMISSION_MEMORY_MAX) {
-			atomic_fetch_sub(buffered, 65536);
-			return ECANCELED;	/* the writer takes this one */
-		}
-		*held += 65536;
 		strbuf_reserve(buf, 65536);
+		if (buf->cap > *held) {		/* count what is allocated */
+			size_t grow = buf->cap - *held;
+
+			if (atomic_fetch_add(buffered, grow) + grow >
+			    SUBMISSION_MEMORY_MAX) {
+				atomic_fetch_sub(buffered, grow);
+				return ECANCELED;	/* the writer takes this one */
+			}
+			*held += grow;
+		}
 		n = read(c->fd, buf->data + buf->len, 65536);
 		if (n == 0)
 			return 0;
