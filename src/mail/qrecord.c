@@ -75,6 +75,14 @@ qrecord_check_envelope(const char *text, size_t len, struct strbuf *err)
 	return true;
 }
 
+void
+qrecord_encode_trusted(struct strbuf *out, long uid, const char *login,
+    int64_t arrival)
+{
+	strbuf_printf(out, QRECORD_MAGIC "\nuid %ld\nlogin %s\narrival %lld\n",
+	    uid, login, (long long)arrival);
+}
+
 bool
 qrecord_encode_envelope(const struct qrecord *rec, const char *message,
     size_t message_len, struct strbuf *out, struct strbuf *err)

@@ -71,6 +71,14 @@ void qrecord_add_rcpt(struct qrecord *rec, const char *address,
     unsigned notify, const char *orcpt);
 
 /*
+ * qrecord_encode_trusted - append the writer's lines (magic, uid, login,
+ * arrival) to out, for the worker when it stores an entry itself (the
+ * set-gid writer prints the same lines without allocating)
+ */
+void qrecord_encode_trusted(struct strbuf *out, long uid, const char *login,
+    int64_t arrival);
+
+/*
  * qrecord_encode_envelope - append the front-end part ("sender" .. "end")
  * for rec and the given message to out. Returns false, with a reason in
  * err, if a field holds a character a line cannot carry.

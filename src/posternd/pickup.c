@@ -129,8 +129,7 @@ pickup_sender_policy(struct worker *w, const char *name, struct qrecord *rec,
 	    "postern.conf (submitted without sendmail)", name, rec->sender, sender);
 	free(rec->sender);
 	rec->sender = sender;
-	strbuf_printf(&file, "%s\nuid %ld\nlogin %s\narrival %lld\n", QRECORD_MAGIC,
-	    rec->uid, rec->login, (long long)rec->arrival);
+	qrecord_encode_trusted(&file, rec->uid, rec->login, rec->arrival);
 	if (!qrecord_encode_envelope(rec, rec->message, rec->message_len, &file,
 	    &err)) {
 		log_warn("%s: cannot apply the sender rules: %s", name,

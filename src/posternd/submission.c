@@ -210,8 +210,7 @@ submission_trusted_header(struct submission_client *c, struct strbuf *buf)
 	    !str_copy(login, sizeof(login), pw.pw_name))
 		STR_MUST_FIT(str_format(login, sizeof(login), "#%lu",
 		    (unsigned long)c->uid));
-	strbuf_printf(buf, QRECORD_MAGIC "\nuid %lu\nlogin %s\narrival %lld\n",
-	    (unsigned long)c->uid, login, (long long)worker_now());
+	qrecord_encode_trusted(buf, (long)c->uid, login, worker_now());
 }
 
 /*
@@ -320,11 +319,14 @@ submission_serve(struct submission_client *c)
 		submission_reply(c, EX_DATAERR, strbuf_cstr(&why));
 		goto out;
 	}
-	if ((status = submission_check_limits(c, &rec, &why)) != 0 ||
-	    (!pickup_sender_policy(w, "submission", &rec, &buf) &&
-	    (status = EX_TEMPFAIL, strbuf_puts(&why, "cannot apply the sender "
-	    "rules of postern.conf"), true)) ||
-	    (status = submission_store(w, &buf, qid, &why)) != 0) {
+	status = submission_check_limits(c, &rec, &why);
+	if (status == 0 && !pickup_sender_policy(w, "submission", &rec, &buf)) {
+		strbuf_puts(&why, "cannot apply the sender rules of postern.conf");
+		status = EX_TEMPFAIL;
+	}
+	if (status == 0)
+		status = submission_store(w, &buf, qid, &why);
+	if (status != 0) {
 		log_warn("submission from uid=%lu pid=%ld refused: %s",
 		    (unsigned long)c->uid, (long)c->pid, strbuf_cstr(&why));
 		submission_reply(c, status, strbuf_cstr(&why));
